@@ -1,0 +1,324 @@
+import { LabelInterner, OVERFLOW_LABEL } from './internal/labels.js';
+import { evaluateHealth, type HealthReport } from './health.js';
+import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type CollectorState, type CounterSeriesState, type MetricsSnapshot, summarizeState } from './state.js';
+import { SlidingWindow } from './window.js';
+
+/** One finished request, in plain values. */
+export interface RequestRecord {
+  /** Route template, e.g. `/api/users/:id` (never the raw URL). */
+  endpoint: string;
+  /** HTTP method. */
+  method: string;
+  /** Duration in seconds. Invalid values (NaN, negative, too large, not a number) are dropped from latency statistics and counted. */
+  latencySeconds: number;
+  /** HTTP status sent. Invalid codes are recorded as `unknown` and counted. */
+  statusCode: number;
+  /** Upstream AI provider, if any. */
+  provider?: string | undefined;
+  /** Model, if any. */
+  model?: string | undefined;
+  /** Count as an error whatever the status (e.g. the handler threw). @default false */
+  error?: boolean | undefined;
+}
+
+/** What a manual timer's `end` takes. */
+export interface RequestEnd {
+  statusCode: number;
+  error?: boolean | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
+}
+
+export interface ExternalApiCall {
+  /** The call failed. @default false */
+  error?: boolean | undefined;
+  /** Duration in seconds. */
+  latencySeconds?: number | undefined;
+}
+
+interface MethodSeries {
+  method: string;
+  requests: number;
+  errors: number;
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface EndpointSeries {
+  endpoint: string;
+  byMethod: (MethodSeries | undefined)[];
+  statuses: Map<number, number>;
+  window: SlidingWindow;
+}
+
+interface CounterSeries {
+  label: string;
+  requests: number;
+  errors: number;
+  window: SlidingWindow;
+}
+
+interface MethodId {
+  id: number;
+  label: string;
+}
+
+const UNKNOWN_STATUS = 0;
+
+/**
+ * Collects gateway metrics: request counters, status codes, latency windows with sketch
+ * quantiles, provider/model/cache/database/external-API figures. Recording never throws.
+ */
+export class MetricsCollector {
+  readonly options: Readonly<ResolvedOptions>;
+  private readonly now: () => number;
+  private readonly slotMs: number;
+  private startMs: number;
+  private endpoints!: LabelInterner<EndpointSeries>;
+  private methods!: LabelInterner<MethodId>;
+  private providers!: LabelInterner<CounterSeries>;
+  private models!: LabelInterner<CounterSeries>;
+  private services!: LabelInterner<CounterSeries>;
+  private totalRequests = 0;
+  private totalErrors = 0;
+  private totalWindow!: SlidingWindow;
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  private cacheWindow!: SlidingWindow;
+  private dbQueries = 0;
+  private dbWindow!: SlidingWindow;
+  private dropped: Record<string, number> = {};
+
+  constructor(options?: MetricsCollectorOptions) {
+    this.options = resolveOptions(options);
+    this.now = this.options.now;
+    this.slotMs = (this.options.windowSeconds * 1000) / this.options.windowSlots;
+    this.startMs = this.now();
+    this.init();
+  }
+
+  private init(): void {
+    const o = this.options;
+    const len = o.limits.labelLength;
+    const win = (sketch: boolean) => new SlidingWindow(this.slotMs, o.windowSlots, sketch ? o.sketchScale : undefined);
+    const counter = (label: string): CounterSeries => ({ label, requests: 0, errors: 0, window: win(false) });
+    this.endpoints = new LabelInterner(o.limits.endpoints, len, (endpoint) => ({
+      endpoint,
+      byMethod: [],
+      statuses: new Map(),
+      window: win(true),
+    }), 'unknown');
+    let nextMethod = 0;
+    this.methods = new LabelInterner(o.limits.methods, 32, (label) => ({ id: nextMethod++, label }), 'UNKNOWN', (l) =>
+      l.toUpperCase(),
+    );
+    this.providers = new LabelInterner(o.limits.providers, len, counter, 'unknown');
+    this.models = new LabelInterner(o.limits.models, len, counter, 'unknown');
+    this.services = new LabelInterner(o.limits.services, len, counter, 'unknown');
+    this.totalWindow = win(false);
+    this.cacheWindow = win(false);
+    this.dbWindow = win(false);
+  }
+
+  private drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  /** Returns a valid latency in seconds, or NaN (and counts the drop). */
+  private latency(v: unknown): number {
+    if (typeof v === 'number' && v >= 0 && v <= this.options.maxLatencySeconds) return v;
+    this.drop('invalid_latency');
+    return Number.NaN;
+  }
+
+  /** Records one finished request. Never throws; bad values are sanitised or dropped and counted. */
+  recordRequest(r: RequestRecord): void {
+    try {
+      this.record(r);
+    } catch {
+      this.drop('internal_error');
+    }
+  }
+
+  private record(r: RequestRecord): void {
+    if (r === null || typeof r !== 'object') {
+      this.drop('invalid_record');
+      return;
+    }
+    const now = this.now();
+    const latency = this.latency(r.latencySeconds);
+    let status = r.statusCode;
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      this.drop('invalid_status');
+      status = UNKNOWN_STATUS;
+    }
+    const error = r.error === true || (status !== UNKNOWN_STATUS && this.options.isErrorStatus(status));
+
+    const ep = this.endpoints.getAny(r.endpoint);
+    const m = this.methods.getAny(r.method);
+    let series = ep.byMethod[m.id];
+    if (series === undefined) {
+      series = {
+        method: m.label,
+        requests: 0,
+        errors: 0,
+        buckets: new Float64Array(this.options.histogramBuckets.length + 1),
+        sum: 0,
+        count: 0,
+      };
+      ep.byMethod[m.id] = series;
+    }
+    series.requests++;
+    if (error) series.errors++;
+    if (latency === latency) {
+      series.sum += latency;
+      series.count++;
+      const b = this.options.histogramBuckets;
+      let i = 0;
+      while (i < b.length && latency > b[i]!) i++;
+      series.buckets[i]!++;
+    }
+    ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
+    ep.window.record(now, latency, error);
+
+    this.totalRequests++;
+    if (error) this.totalErrors++;
+    this.totalWindow.record(now, latency, error);
+
+    const provider = r.provider;
+    if (provider !== undefined && provider !== null && provider !== '') {
+      this.count(this.providers.getAny(provider), now, latency, error);
+    }
+    const model = r.model;
+    if (model !== undefined && model !== null && model !== '') this.count(this.models.getAny(model), now, latency, error);
+  }
+
+  private count(s: CounterSeries, now: number, latency: number, error: boolean): void {
+    s.requests++;
+    if (error) s.errors++;
+    s.window.record(now, latency, error);
+  }
+
+  /**
+   * Starts a manual timer. Call the returned function once, when the request ends; later calls are ignored.
+   * Provider and model may be given at start or at end.
+   */
+  startRequest(start: { endpoint: string; method: string; provider?: string; model?: string }): (end: RequestEnd) => void {
+    const t0 = this.now();
+    let done = false;
+    return (end: RequestEnd) => {
+      if (done) return;
+      done = true;
+      const e = end ?? ({} as RequestEnd);
+      this.recordRequest({
+        endpoint: start?.endpoint,
+        method: start?.method,
+        latencySeconds: (this.now() - t0) / 1000,
+        statusCode: e.statusCode,
+        error: e.error,
+        provider: e.provider ?? start?.provider,
+        model: e.model ?? start?.model,
+      });
+    };
+  }
+
+  recordCacheHit(): void {
+    this.cacheHits++;
+    this.cacheWindow.record(this.now(), Number.NaN, false);
+  }
+
+  recordCacheMiss(): void {
+    this.cacheMisses++;
+    this.cacheWindow.record(this.now(), Number.NaN, true);
+  }
+
+  /** Records one database query and its duration in seconds. */
+  recordDbQuery(latencySeconds: number): void {
+    this.dbQueries++;
+    this.dbWindow.record(this.now(), this.latency(latencySeconds), false);
+  }
+
+  /** Records one call to an external service (billing, auth, …). */
+  recordExternalApiCall(service: string, call?: ExternalApiCall): void {
+    try {
+      const s = this.services.getAny(service);
+      const error = call?.error === true;
+      const latency = call?.latencySeconds === undefined ? Number.NaN : this.latency(call.latencySeconds);
+      this.count(s, this.now(), latency, error);
+    } catch {
+      this.drop('internal_error');
+    }
+  }
+
+  /** The raw, mergeable state: cumulative counters plus each window merged over its live sub-windows. */
+  state(): CollectorState {
+    const now = this.now();
+    const series = (l: LabelInterner<CounterSeries>): CounterSeriesState[] =>
+      Array.from(l.values(), (s) => ({ label: s.label, requests: s.requests, errors: s.errors, window: s.window.view(now) }));
+    return {
+      timestampMs: now,
+      startMs: this.startMs,
+      windowSeconds: this.options.windowSeconds,
+      sketchScale: this.options.sketchScale,
+      histogramBuckets: [...this.options.histogramBuckets],
+      totals: { requests: this.totalRequests, errors: this.totalErrors, window: this.totalWindow.view(now) },
+      endpoints: Array.from(this.endpoints.values(), (e) => ({
+        endpoint: e.endpoint,
+        methods: e.byMethod
+          .filter((m): m is MethodSeries => m !== undefined)
+          .map((m) => ({ method: m.method, requests: m.requests, errors: m.errors, buckets: Array.from(m.buckets), sum: m.sum, count: m.count })),
+        statuses: Array.from(e.statuses, ([status, count]) => ({ status: status === UNKNOWN_STATUS ? 'unknown' : String(status), count })),
+        window: e.window.view(now),
+      })),
+      providers: series(this.providers),
+      models: series(this.models),
+      services: series(this.services),
+      cache: { hits: this.cacheHits, misses: this.cacheMisses, window: this.cacheWindow.view(now) },
+      db: { queries: this.dbQueries, window: this.dbWindow.view(now) },
+      dropped: { ...this.dropped },
+      overflow: {
+        endpoint: this.endpoints.overflowed,
+        method: this.methods.overflowed,
+        provider: this.providers.overflowed,
+        model: this.models.overflowed,
+        service: this.services.overflowed,
+      },
+      cardinality: {
+        endpoints: this.endpoints.size,
+        providers: this.providers.size,
+        models: this.models.size,
+        services: this.services.size,
+      },
+    };
+  }
+
+  /** A point-in-time, JSON-serialisable view. */
+  snapshot(): MetricsSnapshot {
+    return summarizeState(this.state(), this.options.health);
+  }
+
+  /** Health over the window, using the configured thresholds. */
+  health(): HealthReport {
+    return evaluateHealth(this.totalWindow.view(this.now()), this.options.health);
+  }
+
+  /** Clears every metric (counters restart from zero). Uptime keeps counting from construction. */
+  reset(): void {
+    this.totalRequests = 0;
+    this.totalErrors = 0;
+    this.cacheHits = 0;
+    this.cacheMisses = 0;
+    this.dbQueries = 0;
+    this.dropped = {};
+    this.init();
+  }
+
+  /** Seconds since the collector was created. */
+  uptimeSeconds(): number {
+    return (this.now() - this.startMs) / 1000;
+  }
+}
+
+export { OVERFLOW_LABEL };

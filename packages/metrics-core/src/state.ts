@@ -1,0 +1,296 @@
+import { MetricsError } from './errors.js';
+import { evaluateHealth, type HealthReport } from './health.js';
+import type { HealthThresholds } from './options.js';
+import { LogSketch, type SketchJSON } from './sketch.js';
+import { emptyView, mergeViews, type WindowView } from './window.js';
+
+/** One (endpoint, method) request series: cumulative counters and the classic histogram. */
+export interface MethodState {
+  method: string;
+  requests: number;
+  errors: number;
+  /** Per-bucket (not cumulative) counts for each upper bound, plus a last entry for +Inf. */
+  buckets: number[];
+  /** Sum and count of valid latencies. */
+  sum: number;
+  count: number;
+}
+
+export interface EndpointState {
+  endpoint: string;
+  methods: MethodState[];
+  statuses: { status: string; count: number }[];
+  window: WindowView;
+}
+
+export interface CounterSeriesState {
+  label: string;
+  requests: number;
+  errors: number;
+  window: WindowView;
+}
+
+/**
+ * The raw, mergeable state of a collector (or of many merged ones). Counters are cumulative since
+ * start or reset; `window` fields hold the sliding window merged over its live sub-windows.
+ */
+export interface CollectorState {
+  timestampMs: number;
+  startMs: number;
+  windowSeconds: number;
+  sketchScale: number;
+  histogramBuckets: number[];
+  totals: { requests: number; errors: number; window: WindowView };
+  endpoints: EndpointState[];
+  providers: CounterSeriesState[];
+  models: CounterSeriesState[];
+  services: CounterSeriesState[];
+  cache: { hits: number; misses: number; window: WindowView };
+  db: { queries: number; window: WindowView };
+  /** Values kept out of statistics, by reason (e.g. `invalid_latency`). */
+  dropped: Record<string, number>;
+  /** Records folded into `__overflow__`, by label name. */
+  overflow: Record<string, number>;
+  /** Distinct values currently held, by label name. */
+  cardinality: Record<string, number>;
+}
+
+const windowOf = (w: WindowView): WindowView => mergeViews(emptyView(w.sketch?.scale), w);
+
+function mergeByKey<T>(target: T[], source: T[], key: (t: T) => string, clone: (t: T) => T, add: (a: T, b: T) => void) {
+  const index = new Map<string, T>();
+  for (const t of target) index.set(key(t), t);
+  for (const s of source) {
+    const t = index.get(key(s));
+    if (t) add(t, s);
+    else {
+      const c = clone(s);
+      target.push(c);
+      index.set(key(s), c);
+    }
+  }
+}
+
+function addSeries(a: CounterSeriesState, b: CounterSeriesState): void {
+  a.requests += b.requests;
+  a.errors += b.errors;
+  mergeViews(a.window, b.window);
+}
+const cloneSeries = (s: CounterSeriesState): CounterSeriesState => ({ ...s, window: windowOf(s.window) });
+
+function addMethod(a: MethodState, b: MethodState): void {
+  a.requests += b.requests;
+  a.errors += b.errors;
+  a.sum += b.sum;
+  a.count += b.count;
+  for (let i = 0; i < a.buckets.length; i++) a.buckets[i]! += b.buckets[i] ?? 0;
+}
+
+function addEndpoint(a: EndpointState, b: EndpointState): void {
+  mergeByKey(a.methods, b.methods, (m) => m.method, (m) => ({ ...m, buckets: [...m.buckets] }), addMethod);
+  mergeByKey(a.statuses, b.statuses, (s) => s.status, (s) => ({ ...s }), (x, y) => {
+    x.count += y.count;
+  });
+  mergeViews(a.window, b.window);
+}
+
+function addRecord(a: Record<string, number>, b: Record<string, number>): void {
+  for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+}
+
+/**
+ * Merges the states of several collectors exactly: counters and histogram buckets are summed,
+ * sketches merged bucket by bucket, min/max taken as min/max. Uptime is the first state's.
+ * The inputs are not modified.
+ */
+export function mergeStates(states: readonly CollectorState[]): CollectorState {
+  const [first, ...rest] = states;
+  if (!first) throw new MetricsError('INCOMPATIBLE_STATE', 'mergeStates needs at least one state');
+  const out: CollectorState = {
+    ...first,
+    histogramBuckets: [...first.histogramBuckets],
+    totals: { ...first.totals, window: windowOf(first.totals.window) },
+    endpoints: [],
+    providers: [],
+    models: [],
+    services: [],
+    cache: { ...first.cache, window: windowOf(first.cache.window) },
+    db: { ...first.db, window: windowOf(first.db.window) },
+    dropped: { ...first.dropped },
+    overflow: { ...first.overflow },
+    cardinality: {},
+  };
+  const cloneEndpoint = (e: EndpointState): EndpointState => ({
+    endpoint: e.endpoint,
+    methods: e.methods.map((m) => ({ ...m, buckets: [...m.buckets] })),
+    statuses: e.statuses.map((s) => ({ ...s })),
+    window: windowOf(e.window),
+  });
+  for (const [i, s] of states.entries()) {
+    if (s.sketchScale !== first.sketchScale || s.histogramBuckets.join() !== first.histogramBuckets.join()) {
+      throw new MetricsError('INCOMPATIBLE_STATE', 'states to merge must share sketchScale and histogramBuckets');
+    }
+    mergeByKey(out.endpoints, s.endpoints, (e) => e.endpoint, cloneEndpoint, addEndpoint);
+    mergeByKey(out.providers, s.providers, (p) => p.label, cloneSeries, addSeries);
+    mergeByKey(out.models, s.models, (p) => p.label, cloneSeries, addSeries);
+    mergeByKey(out.services, s.services, (p) => p.label, cloneSeries, addSeries);
+    if (i === 0) continue;
+    out.timestampMs = Math.max(out.timestampMs, s.timestampMs);
+    out.totals.requests += s.totals.requests;
+    out.totals.errors += s.totals.errors;
+    mergeViews(out.totals.window, s.totals.window);
+    out.cache.hits += s.cache.hits;
+    out.cache.misses += s.cache.misses;
+    mergeViews(out.cache.window, s.cache.window);
+    out.db.queries += s.db.queries;
+    mergeViews(out.db.window, s.db.window);
+    addRecord(out.dropped, s.dropped);
+    addRecord(out.overflow, s.overflow);
+  }
+  out.cardinality = {
+    endpoints: out.endpoints.length,
+    providers: out.providers.length,
+    models: out.models.length,
+    services: out.services.length,
+  };
+  return out;
+}
+
+/** Latency statistics of a window, in seconds; `null` where the window has no latencies. */
+export interface LatencySummary {
+  count: number;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+export function summarizeLatency(w: WindowView): LatencySummary {
+  const empty = w.count === 0;
+  return {
+    count: w.count,
+    avg: empty ? null : w.sum / w.count,
+    min: empty ? null : orNull(w.min),
+    max: empty ? null : orNull(w.max),
+    p50: empty || !w.sketch ? null : orNull(w.sketch.quantile(0.5)),
+    p95: empty || !w.sketch ? null : orNull(w.sketch.quantile(0.95)),
+    p99: empty || !w.sketch ? null : orNull(w.sketch.quantile(0.99)),
+  };
+}
+
+const rate = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
+
+/** A point-in-time, JSON-serialisable view of the metrics. Window figures cover `windowSeconds`. */
+export interface MetricsSnapshot {
+  /** ISO-8601 time of the snapshot. */
+  timestamp: string;
+  uptimeSeconds: number;
+  windowSeconds: number;
+  totals: { requests: number; errors: number; errorRate: number };
+  window: { requests: number; errors: number; errorRate: number; latency: LatencySummary };
+  health: HealthReport;
+  endpoints: {
+    endpoint: string;
+    requests: number;
+    errors: number;
+    methods: { method: string; requests: number; errors: number }[];
+    statusCodes: { status: string; count: number }[];
+    latency: LatencySummary;
+  }[];
+  providers: {
+    provider: string;
+    requests: number;
+    errors: number;
+    /** Window error rate. */
+    errorRate: number;
+    latency: LatencySummary;
+  }[];
+  models: { model: string; requests: number; errors: number; errorRate: number; latency: LatencySummary }[];
+  cache: { hits: number; misses: number; /** Window hit rate; `null` when the window saw no cache lookups. */ hitRate: number | null };
+  database: { queries: number; latencyAvg: number | null };
+  externalApis: { service: string; calls: number; errors: number; latencyAvg: number | null }[];
+  self: { dropped: Record<string, number>; overflow: Record<string, number>; cardinality: Record<string, number> };
+}
+
+/** Computes the snapshot view (quantiles, rates, health) of a raw state. */
+export function summarizeState(s: CollectorState, health?: HealthThresholds): MetricsSnapshot {
+  const total = s.totals;
+  const allLatency = emptyView(s.sketchScale);
+  for (const e of s.endpoints) mergeViews(allLatency, e.window);
+  const cacheWindow = s.cache.window;
+  return {
+    timestamp: new Date(s.timestampMs).toISOString(),
+    uptimeSeconds: Math.max(0, (s.timestampMs - s.startMs) / 1000),
+    windowSeconds: s.windowSeconds,
+    totals: { requests: total.requests, errors: total.errors, errorRate: rate(total.errors, total.requests) },
+    window: {
+      requests: total.window.requests,
+      errors: total.window.errors,
+      errorRate: rate(total.window.errors, total.window.requests),
+      latency: summarizeLatency(allLatency),
+    },
+    health: evaluateHealth(total.window, health),
+    endpoints: s.endpoints.map((e) => ({
+      endpoint: e.endpoint,
+      requests: e.methods.reduce((n, m) => n + m.requests, 0),
+      errors: e.methods.reduce((n, m) => n + m.errors, 0),
+      methods: e.methods.map((m) => ({ method: m.method, requests: m.requests, errors: m.errors })),
+      statusCodes: e.statuses.map((x) => ({ ...x })),
+      latency: summarizeLatency(e.window),
+    })),
+    providers: s.providers.map((p) => ({
+      provider: p.label,
+      requests: p.requests,
+      errors: p.errors,
+      errorRate: rate(p.window.errors, p.window.requests),
+      latency: summarizeLatency(p.window),
+    })),
+    models: s.models.map((p) => ({
+      model: p.label,
+      requests: p.requests,
+      errors: p.errors,
+      errorRate: rate(p.window.errors, p.window.requests),
+      latency: summarizeLatency(p.window),
+    })),
+    cache: {
+      hits: s.cache.hits,
+      misses: s.cache.misses,
+      hitRate: cacheWindow.requests > 0 ? (cacheWindow.requests - cacheWindow.errors) / cacheWindow.requests : null,
+    },
+    database: { queries: s.db.queries, latencyAvg: s.db.window.count ? s.db.window.sum / s.db.window.count : null },
+    externalApis: s.services.map((x) => ({
+      service: x.label,
+      calls: x.requests,
+      errors: x.errors,
+      latencyAvg: x.window.count ? x.window.sum / x.window.count : null,
+    })),
+    self: { dropped: { ...s.dropped }, overflow: { ...s.overflow }, cardinality: { ...s.cardinality } },
+  };
+}
+
+/** Turns a state that went through `JSON.stringify` (e.g. over cluster IPC) back into a live state. */
+export function reviveState(json: unknown): CollectorState {
+  const fixWindow = (w: any): WindowView => ({
+    requests: w.requests,
+    errors: w.errors,
+    count: w.count,
+    sum: w.sum,
+    min: w.min ?? Number.POSITIVE_INFINITY,
+    max: w.max ?? Number.NEGATIVE_INFINITY,
+    sketch: w.sketch ? LogSketch.fromJSON(w.sketch as SketchJSON) : undefined,
+  });
+  const s = structuredClone(json) as any;
+  if (!s || typeof s !== 'object' || !Array.isArray(s.endpoints)) {
+    throw new MetricsError('INCOMPATIBLE_STATE', 'not a serialised CollectorState');
+  }
+  s.totals.window = fixWindow(s.totals.window);
+  s.cache.window = fixWindow(s.cache.window);
+  s.db.window = fixWindow(s.db.window);
+  for (const e of s.endpoints) e.window = fixWindow(e.window);
+  for (const list of [s.providers, s.models, s.services]) for (const p of list) p.window = fixWindow(p.window);
+  return s as CollectorState;
+}

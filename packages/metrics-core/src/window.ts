@@ -1,0 +1,124 @@
+import { LogSketch } from './sketch.js';
+
+/** One sub-window of a ring. Each slot is its own object with its own sketch. */
+class Slot {
+  epoch = -1;
+  requests = 0;
+  count = 0;
+  errors = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  readonly sketch: LogSketch | undefined;
+
+  constructor(scale: number | undefined) {
+    this.sketch = scale === undefined ? undefined : new LogSketch(scale);
+  }
+
+  reset(epoch: number): void {
+    this.epoch = epoch;
+    this.requests = 0;
+    this.count = 0;
+    this.errors = 0;
+    this.sum = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+    this.sketch?.clear();
+  }
+}
+
+/** The merged view of a window: plain, mergeable across windows and processes. */
+export interface WindowView {
+  /** Requests seen in the window (with or without a valid latency). */
+  requests: number;
+  /** Errors seen in the window. */
+  errors: number;
+  /** Valid latencies seen in the window. */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  sketch: LogSketch | undefined;
+}
+
+export function emptyView(scale: number | undefined): WindowView {
+  return {
+    requests: 0,
+    errors: 0,
+    count: 0,
+    sum: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    sketch: scale === undefined ? undefined : new LogSketch(scale),
+  };
+}
+
+/** Adds `b` into `a` exactly: sums counts, merges sketches, takes min of mins and max of maxes. */
+export function mergeViews(a: WindowView, b: WindowView): WindowView {
+  a.requests += b.requests;
+  a.errors += b.errors;
+  a.count += b.count;
+  a.sum += b.sum;
+  if (b.min < a.min) a.min = b.min;
+  if (b.max > a.max) a.max = b.max;
+  if (a.sketch && b.sketch) a.sketch.merge(b.sketch);
+  return a;
+}
+
+/**
+ * A sliding window kept as a ring of `slots` sub-windows of `slotMs` each. Recording touches only
+ * the head slot (reset in place when its epoch has passed); reads merge the live slots.
+ */
+export class SlidingWindow {
+  private readonly ring: Slot[];
+
+  constructor(
+    private readonly slotMs: number,
+    slots: number,
+    private readonly scale: number | undefined,
+  ) {
+    this.ring = Array.from({ length: slots }, () => new Slot(scale));
+  }
+
+  private head(nowMs: number): Slot {
+    const epoch = Math.floor(nowMs / this.slotMs);
+    const slot = this.ring[epoch % this.ring.length]!;
+    if (slot.epoch !== epoch) slot.reset(epoch);
+    return slot;
+  }
+
+  /** Records one request. `latency` is a validated value in seconds, or NaN when it had none. */
+  record(nowMs: number, latency: number, error: boolean): void {
+    const s = this.head(nowMs);
+    s.requests++;
+    if (error) s.errors++;
+    if (latency === latency) {
+      s.count++;
+      s.sum += latency;
+      if (latency < s.min) s.min = latency;
+      if (latency > s.max) s.max = latency;
+      s.sketch?.add(latency);
+    }
+  }
+
+  view(nowMs: number): WindowView {
+    const epoch = Math.floor(nowMs / this.slotMs);
+    const out = emptyView(this.scale);
+    for (const s of this.ring) {
+      if (s.epoch > epoch - this.ring.length && s.epoch <= epoch) {
+        out.requests += s.requests;
+        out.errors += s.errors;
+        out.count += s.count;
+        out.sum += s.sum;
+        if (s.min < out.min) out.min = s.min;
+        if (s.max > out.max) out.max = s.max;
+        if (out.sketch && s.sketch) out.sketch.merge(s.sketch);
+      }
+    }
+    return out;
+  }
+
+  clear(): void {
+    for (const s of this.ring) s.reset(-1);
+  }
+}
