@@ -1,0 +1,210 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { type MetricsSource, PrometheusExporter } from './exporter.js';
+import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
+
+/** A request in plain values, as every adapter can produce it. */
+export interface MetricsRequest {
+  method: string;
+  /** Path, with or without a query string. Only used by {@link MetricsHandlers.handle}. */
+  path?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A response in plain values, for the adapter to write back. */
+export interface MetricsResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface MetricsHandlersOptions {
+  /** Where the metrics come from. @default getMetricsCollector() */
+  collector?: MetricsSource & { reset?: () => void };
+  /** Use this exporter instead of creating one over `collector`. */
+  exporter?: PrometheusExporter;
+  /**
+   * Bearer token that allows `POST {prefix}/reset`. With none, reset is disabled (403).
+   * Tokens shorter than 16 characters are rejected. @default process.env.METRICS_ADMIN_TOKEN
+   */
+  adminToken?: string | null;
+  /** Path of the scrape endpoint; the others hang below it. @default '/metrics' */
+  prefix?: string;
+  /**
+   * Protects `{prefix}` and `{prefix}/json` (not health) with a bearer token or basic auth, both of
+   * which Prometheus `scrape_configs` support. @default undefined (open)
+   */
+  scrapeAuth?: { bearerToken?: string; basic?: { username: string; password: string } };
+  /**
+   * Text appended to `/metrics`, e.g. a prom-client registry's output (`() => register.metrics()`).
+   * Called with the negotiated format; a trailing `# EOF` in it is dropped. @default undefined
+   */
+  append?: (format: ExpositionFormat) => string | Promise<string>;
+}
+
+export interface MetricsHandlers {
+  readonly prefix: string;
+  readonly exporter: PrometheusExporter;
+  /** `GET {prefix}`: the exposition, format negotiated from `Accept`. */
+  metrics(req: MetricsRequest): Promise<MetricsResponse>;
+  /** `GET {prefix}/json`: the snapshot as JSON. */
+  json(req: MetricsRequest): Promise<MetricsResponse>;
+  /** `GET {prefix}/health`: health over the window; 503 when unhealthy. */
+  health(req: MetricsRequest): Promise<MetricsResponse>;
+  /** `POST {prefix}/reset`: resets the collector, with `Authorization: Bearer <adminToken>`. */
+  reset(req: MetricsRequest): Promise<MetricsResponse>;
+  /** Routes by `req.path`; resolves `undefined` when the path is not one of the four. */
+  handle(req: MetricsRequest): Promise<MetricsResponse | undefined>;
+  /** True when `path` (query string allowed) is one of the four endpoints. */
+  owns(path: string): boolean;
+}
+
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time equality of two secrets (compares equal-length SHA-256 digests). */
+export function secretsEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const json = (status: number, body: unknown, extra: Record<string, string> = {}): MetricsResponse => ({
+  status,
+  headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...extra },
+  body: JSON.stringify(body),
+});
+
+function header(req: MetricsRequest, name: string): string | undefined {
+  const v = req.headers[name] ?? req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function bearer(req: MetricsRequest): string | undefined {
+  const auth = header(req, 'authorization');
+  if (!auth) return undefined;
+  const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+  return m ? m[1] : undefined;
+}
+
+function stripEof(s: string): string {
+  return s.replace(/(^|\n)# EOF\s*$/, '$1');
+}
+
+/** Builds the framework-neutral handlers behind `/metrics`, `/metrics/json`, `/metrics/health` and `/metrics/reset`. */
+export function createMetricsHandlers(options: MetricsHandlersOptions = {}): MetricsHandlers {
+  const collector = options.collector ?? (options.exporter ? undefined : getMetricsCollector());
+  const exporter = options.exporter ?? new PrometheusExporter(collector as MetricsCollector);
+  const source = collector ?? exporter.source;
+  const prefix = (options.prefix ?? '/metrics').replace(/\/+$/, '') || '/metrics';
+  if (!prefix.startsWith('/')) throw new TypeError('@gatewayz/metrics-exporter: prefix must start with "/"');
+  const adminToken = options.adminToken === undefined ? process.env.METRICS_ADMIN_TOKEN : options.adminToken;
+  if (adminToken != null && adminToken !== '' && (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)) {
+    throw new TypeError(`@gatewayz/metrics-exporter: adminToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
+  const token = adminToken || undefined;
+  const scrapeAuth = options.scrapeAuth;
+  if (scrapeAuth?.bearerToken !== undefined && scrapeAuth.bearerToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new TypeError(`@gatewayz/metrics-exporter: scrapeAuth.bearerToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
+  const basicExpected = scrapeAuth?.basic
+    ? `Basic ${Buffer.from(`${scrapeAuth.basic.username}:${scrapeAuth.basic.password}`, 'utf8').toString('base64')}`
+    : undefined;
+
+  const onlyGet = (req: MetricsRequest): MetricsResponse | undefined =>
+    req.method === 'GET' || req.method === 'HEAD' ? undefined : json(405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+
+  const scrapeAllowed = (req: MetricsRequest): MetricsResponse | undefined => {
+    if (!scrapeAuth) return undefined;
+    const b = bearer(req);
+    if (scrapeAuth.bearerToken && b !== undefined && secretsEqual(b, scrapeAuth.bearerToken)) return undefined;
+    const auth = header(req, 'authorization');
+    if (basicExpected && auth !== undefined && secretsEqual(auth.trim(), basicExpected)) return undefined;
+    exporter.countRefusal('unauthorized_scrape');
+    const challenge = scrapeAuth.bearerToken ? 'Bearer realm="metrics"' : 'Basic realm="metrics", charset="UTF-8"';
+    return json(401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
+  };
+
+  const headless = (req: MetricsRequest, res: MetricsResponse): MetricsResponse =>
+    req.method === 'HEAD' ? { ...res, body: '' } : res;
+
+  const handlers: MetricsHandlers = {
+    prefix,
+    exporter,
+    async metrics(req) {
+      const refused = onlyGet(req) ?? scrapeAllowed(req);
+      if (refused) return refused;
+      const { format, contentType } = negotiateFormat(header(req, 'accept'));
+      let body = await exporter.exportAsync(format);
+      if (options.append) {
+        const extra = stripEof(await options.append(format));
+        if (format === 'openmetrics') body = `${stripEof(body)}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}# EOF\n`;
+        else body = `${body}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}`;
+      }
+      return headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
+    },
+    async json(req) {
+      const refused = onlyGet(req) ?? scrapeAllowed(req);
+      if (refused) return refused;
+      return headless(req, json(200, exporter.snapshot()));
+    },
+    async health(req) {
+      const refused = onlyGet(req);
+      if (refused) return refused;
+      const s = exporter.snapshot();
+      const body = {
+        ...s.health,
+        windowSeconds: s.windowSeconds,
+        uptimeSeconds: s.uptimeSeconds,
+        timestamp: s.timestamp,
+        latency: s.window.latency,
+      };
+      return headless(req, json(s.health.status === 'unhealthy' ? 503 : 200, body));
+    },
+    async reset(req) {
+      if (req.method !== 'POST') {
+        exporter.countRefusal('method');
+        return json(405, { error: 'method not allowed: use POST' }, { allow: 'POST' });
+      }
+      if (!token) {
+        exporter.countRefusal('disabled');
+        return json(403, { error: 'reset is disabled: no admin token is configured' });
+      }
+      const given = bearer(req);
+      if (given === undefined) {
+        exporter.countRefusal('missing_token');
+        return json(401, { error: 'missing bearer token' }, { 'www-authenticate': 'Bearer realm="metrics-admin"' });
+      }
+      if (!secretsEqual(given, token)) {
+        exporter.countRefusal('wrong_token');
+        return json(403, { error: 'invalid token' });
+      }
+      const target = source as { reset?: () => void };
+      if (typeof target.reset !== 'function') return json(501, { error: 'this metrics source cannot be reset' });
+      target.reset();
+      return json(200, { status: 'ok', message: 'metrics reset' });
+    },
+    async handle(req) {
+      const route = routeOf(req.path ?? '');
+      if (route === undefined) return undefined;
+      return handlers[route](req);
+    },
+    owns(path) {
+      return routeOf(path) !== undefined;
+    },
+  };
+
+  const routes = new Map<string, 'metrics' | 'json' | 'health' | 'reset'>([
+    [prefix, 'metrics'],
+    [`${prefix}/json`, 'json'],
+    [`${prefix}/health`, 'health'],
+    [`${prefix}/reset`, 'reset'],
+  ]);
+  function routeOf(path: string) {
+    const q = path.indexOf('?');
+    let p = q >= 0 ? path.slice(0, q) : path;
+    if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+    return routes.get(p);
+  }
+  return handlers;
+}
