@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suite uses, if they are missing:
+#   promtool + prometheus (Debian `prometheus`, 2.42) and Chromium (Debian `chromium`) for the browser test.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "system-deps: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1
+  fi
+fi
+echo "system-deps: installing ${need[*]} with apt-get"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
