@@ -53,6 +53,8 @@ export interface CollectorState {
   overflow: Record<string, number>;
   /** Distinct values currently held, by label name. */
   cardinality: Record<string, number>;
+  /** Set by a cluster aggregator: workers asked, workers that answered, workers skipped since start. */
+  cluster?: { workers: number; answered: number; skippedTotal: number };
 }
 
 const windowOf = (w: WindowView): WindowView => mergeViews(emptyView(w.sketch?.scale), w);

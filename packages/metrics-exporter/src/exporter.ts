@@ -5,7 +5,8 @@ import { type ExporterSelfState, renderChunks, renderText } from './textFormat.j
 
 /** Anything that yields a collector state: a `MetricsCollector`, or an aggregator of several. */
 export interface MetricsSource {
-  state(): CollectorState;
+  /** The state to render; a cluster aggregator returns it asynchronously. */
+  state(): CollectorState | Promise<CollectorState>;
   options?: { health?: HealthThresholds };
 }
 
@@ -39,14 +40,22 @@ export class PrometheusExporter {
     this.options = { yieldBetweenChunks: options.yieldBetweenChunks ?? true, cacheMs };
   }
 
+  private syncState(): CollectorState {
+    const s = this.source.state();
+    if (typeof (s as Promise<CollectorState>).then === 'function') {
+      throw new TypeError('@gatewayz/metrics-exporter: this source is asynchronous; use exportAsync()');
+    }
+    return s as CollectorState;
+  }
+
   /** Prometheus text format 0.0.4. */
   export(): string {
-    return renderText(this.source.state(), 'text', this.self);
+    return renderText(this.syncState(), 'text', this.self);
   }
 
   /** OpenMetrics 1.0 text, ending with `# EOF`. */
   exportOpenMetrics(): string {
-    return renderText(this.source.state(), 'openmetrics', this.self);
+    return renderText(this.syncState(), 'openmetrics', this.self);
   }
 
   /** Either format, rendered in chunks that yield to the event loop so a large scrape does not block it. */
@@ -64,7 +73,7 @@ export class PrometheusExporter {
   }
 
   private async renderAsync(format: ExpositionFormat): Promise<string> {
-    const state = this.source.state();
+    const state = await this.source.state();
     let out = '';
     let first = true;
     for (const chunk of renderChunks(state, format, this.self)) {
@@ -83,7 +92,12 @@ export class PrometheusExporter {
 
   /** The JSON view served at `/metrics/json`: the collector's snapshot. */
   snapshot(): MetricsSnapshot {
-    return summarizeState(this.source.state(), this.source.options?.health);
+    return summarizeState(this.syncState(), this.source.options?.health);
+  }
+
+  /** {@link snapshot} for synchronous and asynchronous sources alike. */
+  async snapshotAsync(): Promise<MetricsSnapshot> {
+    return summarizeState(await this.source.state(), this.source.options?.health);
   }
 
   /** Counts a refused admin or scrape request under `reason`. */

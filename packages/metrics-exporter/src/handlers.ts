@@ -20,7 +20,7 @@ export interface MetricsResponse {
 
 export interface MetricsHandlersOptions {
   /** Where the metrics come from. @default getMetricsCollector() */
-  collector?: MetricsSource & { reset?: () => void };
+  collector?: MetricsSource & { reset?: () => void | Promise<void> };
   /** Use this exporter instead of creating one over `collector`. */
   exporter?: PrometheusExporter;
   /**
@@ -146,12 +146,12 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
-      return headless(req, json(200, exporter.snapshot()));
+      return headless(req, json(200, await exporter.snapshotAsync()));
     },
     async health(req) {
       const refused = onlyGet(req);
       if (refused) return refused;
-      const s = exporter.snapshot();
+      const s = await exporter.snapshotAsync();
       const body = {
         ...s.health,
         windowSeconds: s.windowSeconds,
@@ -179,9 +179,9 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         exporter.countRefusal('wrong_token');
         return json(403, { error: 'invalid token' });
       }
-      const target = source as { reset?: () => void };
+      const target = source as { reset?: () => void | Promise<void> };
       if (typeof target.reset !== 'function') return json(501, { error: 'this metrics source cannot be reset' });
-      target.reset();
+      await target.reset();
       return json(200, { status: 'ok', message: 'metrics reset' });
     },
     async handle(req) {

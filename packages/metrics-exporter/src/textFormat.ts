@@ -1,5 +1,6 @@
 import { type CollectorState, summarizeLatency } from '@gatewayz/metrics-core';
 import { escapeHelp, escapeLabelValue, formatCanonical, formatValue } from './internal/escape.js';
+import { uniqueSeries } from './internal/unique.js';
 import type { ExpositionFormat } from './negotiate.js';
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -52,6 +53,8 @@ export const METRIC_FAMILIES = {
   overflow: f('gatewayz_metrics_label_overflow_total', 'counter', ['label'], 'Records whose label value was folded into __overflow__ because the label hit its cardinality cap.'),
   series: f('gatewayz_metrics_series', 'gauge', ['label'], 'Distinct label values currently held, per label.'),
   refusals: f('gatewayz_metrics_admin_refusals_total', 'counter', ['reason'], 'Refused requests to the metrics admin and scrape endpoints.'),
+  clusterWorkers: f('gatewayz_cluster_workers', 'gauge', ['state'], 'Cluster workers at the last scrape: answered in time, or skipped.'),
+  clusterSkipped: f('gatewayz_cluster_workers_skipped_total', 'counter', [], 'Worker answers missed (timeout or dead worker) since the aggregator started.'),
 } as const satisfies Record<string, MetricFamilyInfo>;
 
 const DROP_REASONS = ['invalid_latency', 'invalid_status', 'invalid_record', 'internal_error'];
@@ -70,10 +73,11 @@ const CHUNK = 64 * 1024;
  * caller can yield to the event loop between them. Joining the chunks gives the whole exposition.
  */
 export function* renderChunks(
-  state: CollectorState,
+  input: CollectorState,
   format: ExpositionFormat,
   self: ExporterSelfState = { refusals: {} },
 ): Generator<string, void, undefined> {
+  const state = uniqueSeries(input);
   const om = format === 'openmetrics';
   let buf = '';
   let name = '';
@@ -206,6 +210,14 @@ export function* renderChunks(
   record(F.overflow, 'label', OVERFLOW_LABELS, state.overflow);
   record(F.series, 'label', CARDINALITY_LABELS, state.cardinality);
   record(F.refusals, 'reason', ['missing_token', 'wrong_token', 'disabled', 'method', 'unauthorized_scrape'], self.refusals);
+
+  if (state.cluster) {
+    header(F.clusterWorkers);
+    sample(lv('state', 'answered'), state.cluster.answered);
+    sample(lv('state', 'skipped'), state.cluster.workers - state.cluster.answered);
+    header(F.clusterSkipped);
+    sample('', state.cluster.skippedTotal);
+  }
 
   if (buf !== '') yield buf;
 }

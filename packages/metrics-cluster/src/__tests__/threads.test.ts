@@ -1,0 +1,41 @@
+import { Worker } from 'node:worker_threads';
+import { MetricsCollector } from '@gatewayz/metrics-core';
+import { afterAll, expect, it } from 'vitest';
+import { ClusterAggregator } from '../index.js';
+
+const url = new URL('./fixtures/thread-worker.mjs', import.meta.url);
+const workers: Worker[] = [];
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.terminate()));
+});
+
+it('the main thread answers for worker_threads, merging sketches exactly', async () => {
+  const parts = [0, 1, 2].map((k) => Array.from({ length: 5000 }, (_, i) => 0.001 * (1 + ((i * 7919 + k * 104729) % 3000))));
+  const local = new MetricsCollector();
+  const aggregator = new ClusterAggregator({ local, timeoutMs: 2000 });
+  local.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.5, statusCode: 500, provider: 'openai' });
+  for (const latencies of parts) {
+    const w = new Worker(url, { workerData: { latencies } });
+    workers.push(w);
+    await new Promise<void>((resolve) => w.once('message', () => resolve()));
+    aggregator.addWorker(w);
+  }
+  const merged = await aggregator.state();
+  const single = new MetricsCollector();
+  single.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.5, statusCode: 500, provider: 'openai' });
+  for (const v of parts.flat()) single.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: v, statusCode: 200, provider: 'openai' });
+  const s = single.state();
+  expect(merged.totals.requests).toBe(15001);
+  expect(merged.totals.errors).toBe(1);
+  const [m] = merged.endpoints;
+  const [e] = s.endpoints;
+  for (const q of [0.5, 0.95, 0.99]) expect(m!.window.sketch!.quantile(q)).toBe(e!.window.sketch!.quantile(q));
+  expect(m!.methods[0]!.buckets).toEqual(e!.methods[0]!.buckets);
+  expect(merged.cluster).toEqual({ workers: 3, answered: 3, skippedTotal: 0 });
+  // Uptime is this process's (the local collector's start), not a worker's.
+  expect(merged.startMs).toBe(local.state().startMs);
+
+  await aggregator.reset();
+  const after = await aggregator.state();
+  expect(after.totals.requests).toBe(0);
+});

@@ -1,0 +1,4 @@
+export { ClusterAggregator } from './aggregator.js';
+export type { ClusterAggregatorOptions, Collection, WorkerLike, WorkerState } from './aggregator.js';
+export { serveWorkerMetrics } from './worker.js';
+export type { MessageEndpoint, ServeWorkerMetricsOptions } from './worker.js';

@@ -1,0 +1,59 @@
+import cluster from 'node:cluster';
+import { parentPort } from 'node:worker_threads';
+import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { type ClusterReply, isRequest, TAG } from './protocol.js';
+
+/** Anything a worker can answer on: `process` in a cluster worker, `parentPort` in a worker thread, or a MessagePort. */
+export interface MessageEndpoint {
+  on(event: 'message', listener: (m: unknown) => void): unknown;
+  off(event: 'message', listener: (m: unknown) => void): unknown;
+}
+
+export interface ServeWorkerMetricsOptions {
+  /** The worker's collector. @default getMetricsCollector() */
+  collector?: MetricsCollector;
+  /**
+   * Where requests arrive. @default `process` in a cluster worker, else `parentPort` in a worker thread.
+   */
+  port?: MessageEndpoint & { postMessage?: (m: unknown) => void };
+}
+
+/**
+ * Makes this worker answer the primary's (or main thread's) metrics requests. Returns a function
+ * that stops answering. A worker-thread port is `unref`ed so it never keeps the thread alive.
+ */
+export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () => void {
+  const collector = options.collector ?? getMetricsCollector();
+  let port = options.port;
+  let send: (m: ClusterReply) => void;
+  if (port) {
+    const p = port;
+    send = (m) => (p.postMessage ? p.postMessage(m) : (process.send as (m: unknown) => void)(m));
+  } else if (cluster.isWorker && typeof process.send === 'function') {
+    port = process as unknown as MessageEndpoint;
+    send = (m) => {
+      if (process.connected) process.send?.(m);
+    };
+  } else if (parentPort) {
+    const pp = parentPort;
+    port = pp as unknown as MessageEndpoint;
+    send = (m) => pp.postMessage(m);
+  } else {
+    throw new TypeError('@gatewayz/metrics-cluster: serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port');
+  }
+  const onMessage = (m: unknown) => {
+    if (!isRequest(m)) return;
+    if (m[TAG] === 'reset') {
+      collector.reset();
+      send({ [TAG]: 'reset-done', id: m.id });
+      return;
+    }
+    send({ [TAG]: 'state', id: m.id, state: JSON.stringify(collector.state()) });
+  };
+  port.on('message', onMessage);
+  const unref = (port as { unref?: () => void }).unref;
+  if ((port as unknown) !== process && typeof unref === 'function') unref.call(port);
+  return () => {
+    port?.off('message', onMessage);
+  };
+}
