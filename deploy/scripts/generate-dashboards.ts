@@ -1,0 +1,784 @@
+/**
+ * Generates the seven Grafana dashboards in deploy/grafana/dashboards/ from one description, so that every
+ * dashboard shares the same variables, datasource wiring, units and layout rules.
+ *
+ *   npx tsx scripts/generate-dashboards.ts          write the JSON files
+ *   npx tsx scripts/generate-dashboards.ts --check  exit 1 if a committed file differs from the generated one
+ *
+ * Conventions:
+ * - Every query filters on the `job` and `instance` variables, and on `endpoint`, `provider` or `model` when the
+ *   metric carries that label (see `sel`).
+ * - Rates use `$__rate_interval`; "in time range" stats use `$__range`.
+ * - Ratios are computed from summed counter rates, so they aggregate correctly across instances.
+ * - Aggregated latency uses `histogram_quantile` over summed `http_request_duration_seconds_bucket` rates; the
+ *   exporter's percentile gauges are shown per instance only, since percentiles cannot be summed or averaged.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const DASHBOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'grafana', 'dashboards');
+
+export interface GrafanaTarget {
+  refId: string;
+  datasource: { type: 'prometheus'; uid: string };
+  expr: string;
+  legendFormat: string;
+  range: boolean;
+  instant: boolean;
+  format?: 'time_series' | 'table';
+}
+
+export interface GrafanaPanel {
+  id: number;
+  type: 'timeseries' | 'stat' | 'bargauge';
+  title: string;
+  description: string;
+  datasource: { type: 'prometheus'; uid: string };
+  gridPos: { h: number; w: number; x: number; y: number };
+  fieldConfig: { defaults: Record<string, unknown> & { unit: string }; overrides: unknown[] };
+  options: Record<string, unknown>;
+  targets: GrafanaTarget[];
+}
+
+export interface GrafanaVariable {
+  name: string;
+  label: string;
+  type: 'datasource' | 'query';
+  query: string;
+  [key: string]: unknown;
+}
+
+export interface GrafanaDashboard {
+  id: null;
+  uid: string;
+  title: string;
+  description: string;
+  tags: string[];
+  templating: { list: GrafanaVariable[] };
+  panels: GrafanaPanel[];
+  [key: string]: unknown;
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax
+const DS = { type: 'prometheus', uid: '${datasource}' } as const;
+const RI = '$__rate_interval';
+
+/** Label filters per variable; a metric gets the filters of the labels it carries. */
+const FILTERS = {
+  endpoint: 'endpoint=~"$endpoint"',
+  provider: 'provider=~"$provider"',
+  model: 'model=~"$model"',
+} as const;
+
+const METRIC_LABEL_PREFIXES: Array<[string, keyof typeof FILTERS]> = [
+  ['http_', 'endpoint'],
+  ['provider_', 'provider'],
+  ['model_', 'model'],
+];
+
+/** A selector for `metric` filtered on job, instance and the metric's own variable label, plus `extra` matchers. */
+export function sel(metric: string, extra: string[] = []): string {
+  const matchers = ['job=~"$job"', 'instance=~"$instance"'];
+  for (const [prefix, label] of METRIC_LABEL_PREFIXES) if (metric.startsWith(prefix)) matchers.push(FILTERS[label]);
+  return `${metric}{${[...matchers, ...extra].join(',')}}`;
+}
+
+const rate = (metric: string, extra: string[] = []) => `rate(${sel(metric, extra)}[${RI}])`;
+const sumRate = (by: string, metric: string, extra: string[] = []) =>
+  `sum${by ? ` by (${by})` : ''} (${rate(metric, extra)})`;
+const ratio = (by: string, numerator: string, denominator: string) =>
+  `${sumRate(by, numerator)}\n/\n${sumRate(by, denominator)}`;
+const quantile = (q: number, by: string) =>
+  `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (${rate('http_request_duration_seconds_bucket')}))`;
+const cacheHitRatio = (by: string) => {
+  const hits = sumRate(by, 'cache_hits_total');
+  return `${hits}\n/\n(${hits} + ${sumRate(by, 'cache_misses_total')})`;
+};
+
+interface PanelSpec {
+  type?: GrafanaPanel['type'];
+  title: string;
+  description: string;
+  unit: string;
+  targets: Array<[expr: string, legend: string]>;
+  w?: number;
+  h?: number;
+  min?: number;
+  max?: number;
+  /** Stat/bar colours: `[value, colour]` steps above the base colour. */
+  thresholds?: Array<[number, string]>;
+  /** Colour below the first threshold. @default 'green' */
+  baseColor?: string;
+}
+
+interface DashboardSpec {
+  file: string;
+  uid: string;
+  title: string;
+  description: string;
+  panels: PanelSpec[];
+}
+
+function queryVariable(name: string, label: string, query: string): GrafanaVariable {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DS,
+    query,
+    definition: query,
+    refresh: 2,
+    includeAll: true,
+    multi: true,
+    allValue: '.*',
+    current: { selected: true, text: ['All'], value: ['$__all'] },
+    options: [],
+    regex: '',
+    sort: 1,
+    hide: 0,
+  };
+}
+
+/** The variables every dashboard carries, in dependency order. */
+export function variables(): GrafanaVariable[] {
+  return [
+    {
+      name: 'datasource',
+      label: 'Data source',
+      type: 'datasource',
+      query: 'prometheus',
+      current: {},
+      options: [],
+      regex: '',
+      refresh: 1,
+      hide: 0,
+    },
+    queryVariable('job', 'Job', 'label_values(gatewayz_uptime_seconds, job)'),
+    queryVariable('instance', 'Instance', 'label_values(gatewayz_uptime_seconds{job=~"$job"}, instance)'),
+    queryVariable(
+      'endpoint',
+      'Endpoint',
+      'label_values(http_requests_total{job=~"$job",instance=~"$instance"}, endpoint)',
+    ),
+    queryVariable(
+      'provider',
+      'Provider',
+      'label_values(provider_requests_total{job=~"$job",instance=~"$instance"}, provider)',
+    ),
+    queryVariable('model', 'Model', 'label_values(model_requests_total{job=~"$job",instance=~"$instance"}, model)'),
+  ];
+}
+
+function buildPanel(spec: PanelSpec, id: number, gridPos: GrafanaPanel['gridPos']): GrafanaPanel {
+  const type = spec.type ?? 'timeseries';
+  const instant = type === 'bargauge';
+  const defaults: GrafanaPanel['fieldConfig']['defaults'] = { unit: spec.unit };
+  if (spec.min !== undefined) defaults.min = spec.min;
+  if (spec.max !== undefined) defaults.max = spec.max;
+  if (type === 'timeseries') defaults.custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, spanNulls: false };
+  defaults.thresholds = {
+    mode: 'absolute',
+    steps: [
+      { color: spec.baseColor ?? 'green', value: null },
+      ...(spec.thresholds ?? []).map(([value, color]) => ({ color, value })),
+    ],
+  };
+  defaults.color = { mode: spec.thresholds ? 'thresholds' : 'palette-classic' };
+  const options: Record<string, unknown> =
+    type === 'timeseries'
+      ? {
+          legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+          tooltip: { mode: 'multi', sort: 'desc' },
+        }
+      : {
+          reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+          orientation: 'horizontal',
+          ...(type === 'stat'
+            ? { colorMode: 'value', graphMode: 'area', textMode: 'auto' }
+            : { displayMode: 'gradient' }),
+        };
+  return {
+    id,
+    type,
+    title: spec.title,
+    description: spec.description,
+    datasource: DS,
+    gridPos,
+    fieldConfig: { defaults, overrides: [] },
+    options,
+    targets: spec.targets.map(([expr, legendFormat], i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DS,
+      expr,
+      legendFormat,
+      range: !instant,
+      instant,
+      ...(instant ? { format: 'table' as const } : {}),
+    })),
+  };
+}
+
+export function buildDashboard(spec: DashboardSpec): GrafanaDashboard {
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  const panels = spec.panels.map((p, i) => {
+    const w = p.w ?? 12;
+    const h = p.h ?? (p.type === 'stat' ? 4 : 8);
+    if (x + w > 24) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
+    const panel = buildPanel(p, i + 1, { h, w, x, y });
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+    return panel;
+  });
+  return {
+    id: null,
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: ['gatewayz'],
+    editable: true,
+    graphTooltip: 1,
+    refresh: '30s',
+    schemaVersion: 39,
+    version: 1,
+    time: { from: 'now-1h', to: 'now' },
+    timepicker: {},
+    timezone: 'browser',
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
+    },
+    links: [{ type: 'dashboards', tags: ['gatewayz'], asDropdown: true, title: 'Gatewayz dashboards' }],
+    templating: { list: variables() },
+    panels,
+  };
+}
+
+const ERROR_THRESHOLDS: Array<[number, string]> = [
+  [0.05, 'yellow'],
+  [0.1, 'red'],
+];
+
+const HISTOGRAM_NOTE =
+  'Estimated with histogram_quantile over the summed http_request_duration_seconds buckets of all selected instances.';
+const GAUGE_NOTE =
+  "The exporter's own gauge, computed per instance over its 5-minute window (NaN without traffic). Percentiles cannot be summed or averaged across instances: use the histogram panels for an aggregate.";
+
+export const DASHBOARD_SPECS: DashboardSpec[] = [
+  {
+    file: 'overview.json',
+    uid: 'gatewayz-overview',
+    title: 'Gatewayz / Overview',
+    description: 'System overview: targets, uptime, traffic, errors, latency, cache and the exporter self-metrics.',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Targets up',
+        description:
+          'Scrape targets of the selected jobs that Prometheus reached on its last scrape (the synthetic `up` series).',
+        unit: 'short',
+        targets: [['sum(up{job=~"$job",instance=~"$instance"})', 'up']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Uptime (youngest instance)',
+        description: 'gatewayz_uptime_seconds of the most recently restarted instance.',
+        unit: 's',
+        targets: [[`min(${sel('gatewayz_uptime_seconds')})`, 'uptime']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Request rate',
+        description: 'Requests per second across the selected instances and endpoints.',
+        unit: 'reqps',
+        targets: [[sumRate('', 'http_requests_total'), 'requests']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Error ratio',
+        description: 'Failed requests / all requests; yellow above 5%, red above 10% (the health thresholds).',
+        unit: 'percentunit',
+        targets: [[ratio('', 'http_request_errors_total', 'http_requests_total'), 'errors']],
+        thresholds: ERROR_THRESHOLDS,
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'p99 latency',
+        description: HISTOGRAM_NOTE,
+        unit: 's',
+        targets: [[quantile(0.99, ''), 'p99']],
+        thresholds: [[1, 'red']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Cache hit ratio',
+        description: 'Cache hits / lookups, from the summed counters of the selected instances.',
+        unit: 'percentunit',
+        targets: [[cacheHitRatio(''), 'hit ratio']],
+        w: 4,
+      },
+      {
+        title: 'Request rate by endpoint',
+        description: 'Requests per second, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('endpoint', 'http_requests_total'), '{{endpoint}}']],
+      },
+      {
+        title: 'Latency percentiles (all instances)',
+        description: HISTOGRAM_NOTE,
+        unit: 's',
+        targets: [
+          [quantile(0.5, ''), 'p50'],
+          [quantile(0.95, ''), 'p95'],
+          [quantile(0.99, ''), 'p99'],
+        ],
+      },
+      {
+        title: 'Error ratio',
+        description: 'Failed requests / all requests across the selected instances and endpoints.',
+        unit: 'percentunit',
+        min: 0,
+        targets: [[ratio('', 'http_request_errors_total', 'http_requests_total'), 'error ratio']],
+      },
+      {
+        title: 'Uptime by instance',
+        description: 'Seconds since each instance started; a drop is a restart.',
+        unit: 's',
+        targets: [[sel('gatewayz_uptime_seconds'), '{{instance}}']],
+      },
+      {
+        title: 'Dropped values by reason',
+        description: 'Recorded values the collector refused (NaN, negative, …) per second.',
+        unit: 'cps',
+        targets: [[`sum by (reason) (rate(${sel('gatewayz_metrics_dropped_values_total')}[${RI}]))`, '{{reason}}']],
+        w: 8,
+      },
+      {
+        title: 'Label overflows by label',
+        description: 'Records folded into __overflow__ per second because a label hit its cardinality cap.',
+        unit: 'cps',
+        targets: [[`sum by (label) (rate(${sel('gatewayz_metrics_label_overflow_total')}[${RI}]))`, '{{label}}']],
+        w: 8,
+      },
+      {
+        title: 'Series held by label',
+        description: 'Distinct label values each instance currently holds, per label.',
+        unit: 'short',
+        targets: [[`max by (label) (${sel('gatewayz_metrics_series')})`, '{{label}}']],
+        w: 8,
+      },
+    ],
+  },
+  {
+    file: 'latency.json',
+    uid: 'gatewayz-latency',
+    title: 'Gatewayz / Latency',
+    description:
+      'Request latency: aggregated percentiles from the histogram, and the exporter percentile gauges per instance.',
+    panels: [
+      {
+        title: 'Latency percentiles (all instances)',
+        description: HISTOGRAM_NOTE,
+        unit: 's',
+        targets: [
+          [quantile(0.5, ''), 'p50'],
+          [quantile(0.95, ''), 'p95'],
+          [quantile(0.99, ''), 'p99'],
+        ],
+      },
+      {
+        title: 'p99 latency by endpoint (all instances)',
+        description: HISTOGRAM_NOTE,
+        unit: 's',
+        targets: [[quantile(0.99, 'endpoint'), '{{endpoint}}']],
+      },
+      {
+        title: 'Average latency by endpoint (all instances)',
+        description: 'Summed http_request_duration_seconds_sum rate / summed _count rate.',
+        unit: 's',
+        targets: [
+          [
+            ratio('endpoint', 'http_request_duration_seconds_sum', 'http_request_duration_seconds_count'),
+            '{{endpoint}}',
+          ],
+        ],
+      },
+      {
+        title: 'Requests served within 250ms',
+        description: 'Share of requests in the le="0.25" histogram bucket, across the selected instances.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: [
+          [
+            `${sumRate('endpoint', 'http_request_duration_seconds_bucket', ['le="0.25"'])}\n/\n${sumRate('endpoint', 'http_request_duration_seconds_count')}`,
+            '{{endpoint}}',
+          ],
+        ],
+      },
+      {
+        title: 'p99 latency per instance (exporter gauge)',
+        description: GAUGE_NOTE,
+        unit: 's',
+        targets: [[sel('http_request_latency_p99_seconds'), '{{instance}} {{endpoint}}']],
+      },
+      {
+        title: 'p95 latency per instance (exporter gauge)',
+        description: GAUGE_NOTE,
+        unit: 's',
+        targets: [[sel('http_request_latency_p95_seconds'), '{{instance}} {{endpoint}}']],
+      },
+      {
+        title: 'p50 latency per instance (exporter gauge)',
+        description: GAUGE_NOTE,
+        unit: 's',
+        targets: [[sel('http_request_latency_p50_seconds'), '{{instance}} {{endpoint}}']],
+      },
+      {
+        title: 'Average latency per instance (exporter gauge)',
+        description: GAUGE_NOTE,
+        unit: 's',
+        targets: [[sel('http_request_latency_avg_seconds'), '{{instance}} {{endpoint}}']],
+      },
+      {
+        title: 'Request rate by endpoint and method',
+        description: 'Requests per second, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('endpoint, method', 'http_requests_total'), '{{method}} {{endpoint}}']],
+        w: 24,
+      },
+    ],
+  },
+  {
+    file: 'errors.json',
+    uid: 'gatewayz-errors',
+    title: 'Gatewayz / Errors',
+    description: 'Errors and response statuses. Ratios are computed from counters summed across instances.',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Error ratio',
+        description: 'Failed requests / all requests; yellow above 5%, red above 10%.',
+        unit: 'percentunit',
+        targets: [[ratio('', 'http_request_errors_total', 'http_requests_total'), 'error ratio']],
+        thresholds: ERROR_THRESHOLDS,
+        w: 8,
+      },
+      {
+        type: 'stat',
+        title: 'Errors in time range',
+        description: 'Failed requests during the selected time range.',
+        unit: 'short',
+        targets: [[`sum(increase(${sel('http_request_errors_total')}[$__range]))`, 'errors']],
+        w: 8,
+      },
+      {
+        type: 'stat',
+        title: '5xx responses in time range',
+        description: 'Responses with a 5xx status during the selected time range.',
+        unit: 'short',
+        targets: [[`sum(increase(${sel('http_response_status_total', ['status=~"5.."'])}[$__range]))`, '5xx']],
+        w: 8,
+      },
+      {
+        title: 'Error ratio by endpoint',
+        description: 'Failed requests / all requests per endpoint, across the selected instances.',
+        unit: 'percentunit',
+        min: 0,
+        targets: [[ratio('endpoint', 'http_request_errors_total', 'http_requests_total'), '{{endpoint}}']],
+      },
+      {
+        title: 'Errors per second by endpoint and method',
+        description: 'Failed requests per second.',
+        unit: 'reqps',
+        targets: [[sumRate('endpoint, method', 'http_request_errors_total'), '{{method}} {{endpoint}}']],
+      },
+      {
+        title: '5xx responses per second by status',
+        description: 'Server errors per second by status code.',
+        unit: 'reqps',
+        targets: [[sumRate('status', 'http_response_status_total', ['status=~"5.."']), '{{status}}']],
+      },
+      {
+        title: 'Responses per second by status',
+        description: 'All responses per second by status code.',
+        unit: 'reqps',
+        targets: [[sumRate('status', 'http_response_status_total'), '{{status}}']],
+      },
+    ],
+  },
+  {
+    file: 'providers.json',
+    uid: 'gatewayz-providers',
+    title: 'Gatewayz / Providers',
+    description: 'AI provider traffic, errors and latency.',
+    panels: [
+      {
+        title: 'Requests per second by provider',
+        description: 'Requests routed to each provider, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('provider', 'provider_requests_total'), '{{provider}}']],
+      },
+      {
+        title: 'Error ratio by provider (all instances)',
+        description:
+          'Failed provider calls / all provider calls, from counters summed across instances. ProviderDown fires above 20%.',
+        unit: 'percentunit',
+        min: 0,
+        targets: [[ratio('provider', 'provider_errors_total', 'provider_requests_total'), '{{provider}}']],
+      },
+      {
+        type: 'bargauge',
+        title: 'Current error ratio by provider',
+        description: 'Failed provider calls / all provider calls now; red above the ProviderDown threshold of 20%.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        thresholds: [
+          [0.05, 'yellow'],
+          [0.2, 'red'],
+        ],
+        targets: [[ratio('provider', 'provider_errors_total', 'provider_requests_total'), '{{provider}}']],
+      },
+      {
+        title: 'Error rate per instance (exporter gauge)',
+        description: "The exporter's provider_error_rate gauge, per instance.",
+        unit: 'percentunit',
+        min: 0,
+        targets: [[sel('provider_error_rate'), '{{instance}} {{provider}}']],
+      },
+      {
+        title: 'Average latency per instance',
+        description:
+          "The exporter's provider_latency_avg_seconds gauge, per instance (averages cannot be averaged again).",
+        unit: 's',
+        targets: [[sel('provider_latency_avg_seconds'), '{{instance}} {{provider}}']],
+      },
+      {
+        title: 'Min / max latency per instance',
+        description: 'provider_latency_min_seconds and provider_latency_max_seconds, per instance.',
+        unit: 's',
+        targets: [
+          [sel('provider_latency_min_seconds'), 'min {{instance}} {{provider}}'],
+          [sel('provider_latency_max_seconds'), 'max {{instance}} {{provider}}'],
+        ],
+      },
+      {
+        title: 'Errors per second by provider',
+        description: 'Failed provider calls per second, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('provider', 'provider_errors_total'), '{{provider}}']],
+        w: 24,
+      },
+    ],
+  },
+  {
+    file: 'models.json',
+    uid: 'gatewayz-models',
+    title: 'Gatewayz / Models',
+    description: 'Per-model traffic, errors and latency.',
+    panels: [
+      {
+        title: 'Requests per second by model',
+        description: 'Requests per model, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('model', 'model_requests_total'), '{{model}}']],
+      },
+      {
+        type: 'bargauge',
+        title: 'Top 10 models by request rate',
+        description: 'The ten busiest models now.',
+        unit: 'reqps',
+        targets: [[`topk(10, ${sumRate('model', 'model_requests_total')})`, '{{model}}']],
+      },
+      {
+        title: 'Error ratio by model (all instances)',
+        description: 'Failed requests / all requests per model, from counters summed across instances.',
+        unit: 'percentunit',
+        min: 0,
+        targets: [[ratio('model', 'model_errors_total', 'model_requests_total'), '{{model}}']],
+      },
+      {
+        title: 'Error rate per instance (exporter gauge)',
+        description: "The exporter's model_error_rate gauge, per instance.",
+        unit: 'percentunit',
+        min: 0,
+        targets: [[sel('model_error_rate'), '{{instance}} {{model}}']],
+      },
+      {
+        title: 'Average latency per instance',
+        description: "The exporter's model_latency_avg_seconds gauge, per instance.",
+        unit: 's',
+        targets: [[sel('model_latency_avg_seconds'), '{{instance}} {{model}}']],
+      },
+      {
+        title: 'Errors per second by model',
+        description: 'Failed requests per model per second, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('model', 'model_errors_total'), '{{model}}']],
+      },
+    ],
+  },
+  {
+    file: 'cache.json',
+    uid: 'gatewayz-cache',
+    title: 'Gatewayz / Cache',
+    description: 'Response cache hits and misses.',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Cache hit ratio',
+        description: 'Hits / lookups across the selected instances; LowCacheHitRate fires below 50%.',
+        unit: 'percentunit',
+        targets: [[cacheHitRatio(''), 'hit ratio']],
+        baseColor: 'red',
+        thresholds: [[0.5, 'green']],
+        w: 8,
+      },
+      {
+        type: 'stat',
+        title: 'Lookups in time range',
+        description: 'Cache hits plus misses during the selected time range.',
+        unit: 'short',
+        targets: [
+          [
+            `sum(increase(${sel('cache_hits_total')}[$__range])) + sum(increase(${sel('cache_misses_total')}[$__range]))`,
+            'lookups',
+          ],
+        ],
+        w: 8,
+      },
+      {
+        type: 'stat',
+        title: 'Lookups per second',
+        description: 'Cache hits plus misses per second.',
+        unit: 'ops',
+        targets: [[`${sumRate('', 'cache_hits_total')} + ${sumRate('', 'cache_misses_total')}`, 'lookups']],
+        w: 8,
+      },
+      {
+        title: 'Cache hit ratio (all instances)',
+        description: 'Hits / lookups, from counters summed across instances.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: [[cacheHitRatio(''), 'hit ratio']],
+      },
+      {
+        title: 'Hit rate per instance (exporter gauge)',
+        description: "The exporter's cache_hit_rate gauge, per instance.",
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: [[sel('cache_hit_rate'), '{{instance}}']],
+      },
+      {
+        title: 'Hits and misses per second',
+        description: 'Cache hits and misses per second, summed across the selected instances.',
+        unit: 'ops',
+        targets: [
+          [sumRate('', 'cache_hits_total'), 'hits'],
+          [sumRate('', 'cache_misses_total'), 'misses'],
+        ],
+        w: 24,
+      },
+    ],
+  },
+  {
+    file: 'database.json',
+    uid: 'gatewayz-database',
+    title: 'Gatewayz / Database & external APIs',
+    description: 'Database queries and calls to external services.',
+    panels: [
+      {
+        title: 'Database queries per second',
+        description: 'Queries per second, per instance and in total.',
+        unit: 'ops',
+        targets: [
+          [sumRate('instance', 'db_queries_total'), '{{instance}}'],
+          [sumRate('', 'db_queries_total'), 'total'],
+        ],
+      },
+      {
+        title: 'Average query latency per instance',
+        description: "The exporter's db_query_latency_avg_seconds gauge, per instance.",
+        unit: 's',
+        targets: [[sel('db_query_latency_avg_seconds'), '{{instance}}']],
+      },
+      {
+        title: 'External API calls per second by service',
+        description: 'Calls to each external service, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('service', 'external_api_calls_total'), '{{service}}']],
+      },
+      {
+        title: 'External API error ratio by service',
+        description: 'Failed calls / all calls per service, from counters summed across instances.',
+        unit: 'percentunit',
+        min: 0,
+        targets: [[ratio('service', 'external_api_errors_total', 'external_api_calls_total'), '{{service}}']],
+      },
+      {
+        title: 'External API average latency per instance',
+        description: "The exporter's external_api_latency_avg_seconds gauge, per instance.",
+        unit: 's',
+        targets: [[sel('external_api_latency_avg_seconds'), '{{instance}} {{service}}']],
+      },
+      {
+        title: 'External API errors per second by service',
+        description: 'Failed calls per second, summed across the selected instances.',
+        unit: 'reqps',
+        targets: [[sumRate('service', 'external_api_errors_total'), '{{service}}']],
+      },
+    ],
+  },
+];
+
+/** File name → JSON text of every dashboard, exactly as committed. */
+export function renderDashboards(): Map<string, string> {
+  return new Map(DASHBOARD_SPECS.map((spec) => [spec.file, `${JSON.stringify(buildDashboard(spec), null, 2)}\n`]));
+}
+
+function main(argv: string[]): number {
+  const check = argv.includes('--check');
+  let stale = 0;
+  for (const [file, text] of renderDashboards()) {
+    const path = join(DASHBOARDS_DIR, file);
+    if (check) {
+      let current = '';
+      try {
+        current = readFileSync(path, 'utf8');
+      } catch {}
+      if (current !== text) {
+        stale++;
+        console.error(`${path} is out of date: run \`npx tsx scripts/generate-dashboards.ts\` in deploy/`);
+      }
+    } else {
+      writeFileSync(path, text);
+      console.log(`wrote ${path}`);
+    }
+  }
+  return stale === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv);

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderDashboards } from '../scripts/generate-dashboards.js';
+import { DASHBOARDS_DIR, DEFAULT_VARIABLES, readDashboards, substituteVariables } from './expressions.js';
+
+const FILES = [
+  'cache.json',
+  'database.json',
+  'errors.json',
+  'latency.json',
+  'models.json',
+  'overview.json',
+  'providers.json',
+];
+const REQUIRED_VARIABLES = ['datasource', 'job', 'instance', 'endpoint', 'provider'];
+const UNITS = new Set(['s', 'percentunit', 'reqps', 'ops', 'cps', 'short']);
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax
+const DS_REF = { type: 'prometheus', uid: '${datasource}' };
+const dashboards = readDashboards();
+
+describe('dashboards', () => {
+  it("are the seed's seven", () => {
+    expect(dashboards.map((d) => d.file)).toEqual(FILES);
+  });
+
+  it('are exactly what scripts/generate-dashboards.ts produces', () => {
+    const rendered = renderDashboards();
+    expect([...rendered.keys()].sort()).toEqual(FILES);
+    for (const [file, text] of rendered) expect(readFileSync(join(DASHBOARDS_DIR, file), 'utf8'), file).toBe(text);
+  });
+
+  it('have unique uids and titles', () => {
+    const uids = dashboards.map((d) => d.dashboard.uid);
+    const titles = dashboards.map((d) => d.dashboard.title);
+    expect(new Set(uids).size).toBe(FILES.length);
+    expect(new Set(titles).size).toBe(FILES.length);
+    for (const uid of uids) expect(uid).toMatch(/^[a-z0-9-]{1,40}$/);
+  });
+
+  describe.each(dashboards)('$file', ({ dashboard }) => {
+    const vars: any[] = dashboard.templating.list;
+
+    it('is a provisionable dashboard', () => {
+      expect(dashboard.id).toBeNull();
+      expect(dashboard.title).toMatch(/^Gatewayz \/ /);
+      expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+      expect(dashboard.panels.length).toBeGreaterThan(0);
+    });
+
+    it('has the datasource, job, instance, endpoint and provider variables', () => {
+      const names = vars.map((v) => v.name);
+      for (const name of REQUIRED_VARIABLES) expect(names).toContain(name);
+      expect(vars[0]).toMatchObject({ name: 'datasource', type: 'datasource', query: 'prometheus' });
+      for (const v of vars.filter((x) => x.type === 'query')) {
+        expect(v.datasource, v.name).toEqual(DS_REF);
+        expect(v.query, v.name).toMatch(/^label_values\(.+, \w+\)$/);
+        expect(v.includeAll && v.multi && v.allValue === '.*', v.name).toBe(true);
+        // Variables may only use variables declared before them.
+        const earlier = new Set(vars.slice(0, vars.indexOf(v)).map((x) => x.name));
+        for (const [, used] of v.query.matchAll(/\$(\w+)/g))
+          expect(earlier.has(used), `${v.name} uses $${used}`).toBe(true);
+      }
+    });
+
+    it('has panels with unique ids and non-overlapping gridPos on a 24-column grid', () => {
+      const ids = dashboard.panels.map((p: any) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const cells = new Set<string>();
+      for (const { gridPos: g, title } of dashboard.panels) {
+        expect(g.w > 0 && g.h > 0 && g.x >= 0 && g.y >= 0 && g.x + g.w <= 24, title).toBe(true);
+        for (let x = g.x; x < g.x + g.w; x++)
+          for (let y = g.y; y < g.y + g.h; y++) {
+            expect(cells.has(`${x},${y}`), `${title} overlaps at ${x},${y}`).toBe(false);
+            cells.add(`${x},${y}`);
+          }
+      }
+    });
+
+    const panels: Array<[string, any]> = dashboard.panels.map((p: any) => [p.title, p]);
+    it.each(panels)('panel "%s" is complete', (_title, panel) => {
+      expect(panel.title).toMatch(/\S/);
+      expect(panel.description).toMatch(/\S/);
+      expect(['timeseries', 'stat', 'bargauge']).toContain(panel.type);
+      expect(UNITS.has(panel.fieldConfig.defaults.unit), panel.fieldConfig.defaults.unit).toBe(true);
+      expect(panel.datasource).toEqual(DS_REF);
+      expect(panel.targets.length).toBeGreaterThan(0);
+      const refIds = panel.targets.map((t: any) => t.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+      for (const target of panel.targets) {
+        expect(target.datasource).toEqual(DS_REF);
+        expect(target.expr).toMatch(/\S/);
+        expect(typeof target.legendFormat).toBe('string');
+        // Every variable used is declared (or built in), and every selector honours $job and $instance.
+        expect(() => substituteVariables(target.expr, { ...DEFAULT_VARIABLES, ...declared(vars) })).not.toThrow();
+        for (const selector of target.expr.matchAll(/\b([a-z_:][\w:]*)\{([^}]*)\}/g)) {
+          expect(selector[2], selector[0]).toContain('job=~"$job",instance=~"$instance"');
+        }
+        // Windows come from Grafana, never hard-coded.
+        for (const [, window] of target.expr.matchAll(/\[([^\]]+)\]/g)) {
+          expect(['$__rate_interval', '$__range'], target.expr).toContain(window);
+        }
+      }
+    });
+
+    it('aggregates latency only through histogram_quantile over summed bucket rates', () => {
+      for (const panel of dashboard.panels) {
+        for (const { expr } of panel.targets) {
+          expect(expr, 'percentile/average gauges cannot be aggregated').not.toMatch(
+            /\b(?:sum|avg|min|max|quantile)\b[^(]*\([^()]*http_request_latency_\w+_seconds/,
+          );
+          for (const q of expr.matchAll(/histogram_quantile\(([\d.]+), (.*)\)$/gm)) {
+            expect(Number(q[1])).toBeGreaterThan(0);
+            expect(q[2]).toMatch(/^sum by \((?:[\w, ]+, )?le\) \(rate\(http_request_duration_seconds_bucket\{/);
+          }
+        }
+      }
+    });
+  });
+
+  it('show aggregated p50, p95 and p99 from the histogram on the latency dashboard', () => {
+    const latency = dashboards.find((d) => d.file === 'latency.json')!.dashboard;
+    const exprs: string[] = latency.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+    for (const q of ['0.5', '0.95', '0.99']) {
+      expect(exprs).toContainEqual(expect.stringMatching(new RegExp(`^histogram_quantile\\(${q}, sum by \\(le\\)`)));
+    }
+  });
+});
+
+function declared(vars: any[]): Record<string, string> {
+  return Object.fromEntries(vars.map((v) => [v.name, '.*']));
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { allExpressions, labelValuesToPromQL, substituteVariables } from './expressions.js';
+import { KNOWN_METRICS, metricNames } from './promql.js';
+import { promtool } from './promtool.js';
+
+const expressions = allExpressions();
+
+describe('metricNames', () => {
+  it('finds selectors and skips functions, labels, grouping, keywords, numbers and strings', () => {
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket{le="0.25",x=~"a b"}[5m])))',
+      ),
+    ).toEqual(['http_request_duration_seconds_bucket']);
+    expect(
+      metricNames(
+        '(sum by (e) (rate(a_total[5m])) / sum without (i) (rate(b_total[5m] offset 1h))) > 0.05 and on (e) c > bool 1e3',
+      ),
+    ).toEqual(['a_total', 'b_total', 'c']);
+    expect(metricNames('sum(x) by (le) + on (a) group_left (b) y * Inf - NaN and (z)')).toEqual(['x', 'y', 'z']);
+    expect(metricNames('http_request_latency_p99_seconds > 1')).toEqual(['http_request_latency_p99_seconds']);
+  });
+
+  it('rejects an unknown function', () => {
+    expect(() => metricNames('rates(a_total[5m])')).toThrow(/unknown PromQL function rates/);
+  });
+});
+
+describe('substituteVariables', () => {
+  it('replaces every Grafana variable syntax and refuses unknown variables', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax
+    expect(substituteVariables('a{i=~"$instance",e=~"${endpoint:regex}",p=~"[[provider]]"}[$__rate_interval]')).toBe(
+      'a{i=~".*",e=~".*",p=~".*"}[1m]',
+    );
+    expect(() => substituteVariables('a{x=~"$nope"}')).toThrow(/\$nope/);
+  });
+
+  it('rewrites label_values queries', () => {
+    expect(labelValuesToPromQL('label_values(up{job="a"}, instance)')).toBe('group by (instance) (up{job="a"})');
+    expect(labelValuesToPromQL('label_values(job)')).toBe('group by (job) ({job!=""})');
+  });
+});
+
+describe('allExpressions', () => {
+  it('lists the alerts, panel targets and variable queries', () => {
+    const kinds = (k: string) => expressions.filter((e) => e.kind === k).length;
+    expect(kinds('alert')).toBe(5);
+    expect(kinds('panel')).toBeGreaterThan(40);
+    expect(kinds('variable')).toBe(7 * 5);
+    for (const e of expressions) expect(e.expr, e.source).not.toMatch(/\$|\[\[/);
+  });
+
+  it.each(expressions.map((e) => [e.source, e]))('%s uses only exporter metrics', (_source, e) => {
+    const names = metricNames(e.expr);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(KNOWN_METRICS.has(name), `${name} is not an exporter metric`).toBe(true);
+  });
+
+  it('covers every metric the exporter exposes', () => {
+    const used = new Set(expressions.flatMap((e) => metricNames(e.expr)));
+    expect([...KNOWN_METRICS].filter((m) => !used.has(m))).toEqual([]);
+  });
+
+  it("parse with Prometheus' own parser (promtool check rules)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatewayz-promql-'));
+    try {
+      const rules = expressions.map((e, i) => ({ record: `gatewayz:expression_${i}`, expr: e.expr }));
+      writeFileSync(join(dir, 'all.yml'), stringify({ groups: [{ name: 'all', rules }] }));
+      const { status, output } = promtool(['check', 'rules', 'all.yml'], dir);
+      expect(status, output).toBe(0);
+      expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
