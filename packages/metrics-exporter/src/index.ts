@@ -1,9 +1,18 @@
-export { PrometheusExporter } from './exporter.js';
 export type { MetricsSource, PrometheusExporterOptions } from './exporter.js';
-export { createMetricsHandlers, MIN_ADMIN_TOKEN_LENGTH, secretsEqual } from './handlers.js';
+export { PrometheusExporter } from './exporter.js';
 export type { MetricsHandlers, MetricsHandlersOptions, MetricsRequest, MetricsResponse } from './handlers.js';
+export { createMetricsHandlers, MIN_ADMIN_TOKEN_LENGTH, secretsEqual } from './handlers.js';
 export { escapeHelp, escapeLabelValue, formatValue } from './internal/escape.js';
-export { negotiateFormat, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiate.js';
 export type { ExpositionFormat } from './negotiate.js';
-export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';
+export { negotiateFormat, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiate.js';
+export type { ExcludeOption, HttpMetrics, HttpMetricsOptions, MetricsLabels } from './node.js';
+export {
+  getMetricsLabels,
+  markRequestError,
+  nodeRequestOf,
+  resolveHttpMetricsOptions,
+  setMetricsLabels,
+  writeNodeResponse,
+} from './node.js';
 export type { ExporterSelfState, MetricFamilyInfo } from './textFormat.js';
+export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';

@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import {
+  createMetricsHandlers,
+  type MetricsHandlers,
+  type MetricsHandlersOptions,
+  type MetricsResponse,
+} from './handlers.js';
+
+/** Extra labels for the current request. */
+export interface MetricsLabels {
+  /** Upstream AI provider, shown in `provider_*` metrics. */
+  provider?: string | undefined;
+  /** Model, shown in `model_*` metrics. */
+  model?: string | undefined;
+}
+
+/** Paths not to record: exact paths or path prefixes (`'/health'` also skips `/health/live`), regexps, or a predicate. */
+export type ExcludeOption<Req = unknown> =
+  | string
+  | RegExp
+  | ((path: string, req: Req) => boolean)
+  | ReadonlyArray<string | RegExp | ((path: string, req: Req) => boolean)>;
+
+/** The options every framework adapter takes (`expressMetrics`, `fastifyMetrics`, `koaMetrics`). */
+export interface HttpMetricsOptions<Req = unknown>
+  extends Pick<MetricsHandlersOptions, 'adminToken' | 'scrapeAuth' | 'append'> {
+  /** Collector to record into and serve. @default getMetricsCollector() */
+  collector?: MetricsCollector;
+  /** Path of the scrape endpoint; `/json`, `/health` and `/reset` hang below it. @default '/metrics' */
+  prefix?: string;
+  /** Requests not to record. The metrics endpoints themselves are never recorded. @default undefined */
+  exclude?: ExcludeOption<Req>;
+  /**
+   * Extra labels for a request, read when it finishes. Labels set with {@link setMetricsLabels} win.
+   * @default undefined
+   */
+  labels?: (req: Req) => MetricsLabels | undefined;
+  /**
+   * Endpoint label of requests that matched no route (404 floods, scanners): one constant, so that
+   * distinct unmatched paths can never create series. @default '__unmatched__'
+   */
+  unmatchedLabel?: string;
+}
+
+/** The resolved options plus what an adapter calls per request. */
+export interface HttpMetrics<Req = unknown> {
+  readonly collector: MetricsCollector;
+  readonly handlers: MetricsHandlers;
+  readonly unmatchedLabel: string;
+  /** True when `path` (query string allowed) must not be recorded. */
+  isExcluded(path: string, req: Req): boolean;
+  /**
+   * Starts timing `req` unless its path is excluded, and records it once `res` has finished or closed,
+   * with the endpoint `endpointOf()` returns then (unmatched when undefined) and the status actually sent.
+   */
+  track(req: Req, res: ServerResponse, path: string, endpointOf: () => string | undefined): void;
+}
+
+const labelsByRequest = new WeakMap<IncomingMessage, MetricsLabels>();
+const erroredRequests = new WeakSet<IncomingMessage>();
+
+/** The Node request behind an Express `req`, a Fastify `request` or a Koa `ctx`. */
+export function nodeRequestOf(reqOrCtx: unknown): IncomingMessage {
+  const x = reqOrCtx as { raw?: IncomingMessage; req?: IncomingMessage };
+  return x.raw ?? x.req ?? (reqOrCtx as IncomingMessage);
+}
+
+/**
+ * Attaches `provider` and/or `model` to the current request; they appear in `provider_*` and `model_*`.
+ * Takes an Express `req`, a Fastify `request` or a Koa `ctx`. Later calls merge over earlier ones.
+ */
+export function setMetricsLabels(reqOrCtx: object, labels: MetricsLabels): void {
+  const raw = nodeRequestOf(reqOrCtx);
+  if (raw === null || typeof raw !== 'object' || labels === null || typeof labels !== 'object') return;
+  const prev = labelsByRequest.get(raw);
+  const next: MetricsLabels = { ...prev };
+  if (typeof labels.provider === 'string') next.provider = labels.provider;
+  if (typeof labels.model === 'string') next.model = labels.model;
+  labelsByRequest.set(raw, next);
+}
+
+/** The labels attached with {@link setMetricsLabels}, if any. */
+export function getMetricsLabels(reqOrCtx: object): MetricsLabels | undefined {
+  return labelsByRequest.get(nodeRequestOf(reqOrCtx));
+}
+
+/** Flags the current request as failed by a thrown error, whatever status is then sent. */
+export function markRequestError(reqOrCtx: object): void {
+  erroredRequests.add(nodeRequestOf(reqOrCtx));
+}
+
+/** Writes a `{status, headers, body}` onto a Node `ServerResponse`. */
+export function writeNodeResponse(res: ServerResponse, r: MetricsResponse): void {
+  res.statusCode = r.status;
+  for (const [name, value] of Object.entries(r.headers)) res.setHeader(name, value);
+  res.end(r.body);
+}
+
+function matcher<Req>(exclude: ExcludeOption<Req> | undefined, name: string): (path: string, req: Req) => boolean {
+  if (exclude === undefined) return () => false;
+  const rules = (Array.isArray(exclude) ? exclude : [exclude]) as ReadonlyArray<
+    string | RegExp | ((p: string, r: Req) => boolean)
+  >;
+  for (const rule of rules) {
+    if (typeof rule !== 'string' && typeof rule !== 'function' && !(rule instanceof RegExp)) {
+      throw new TypeError(`${name}: exclude takes paths, regexps or a predicate`);
+    }
+  }
+  return (path, req) =>
+    rules.some((rule) =>
+      typeof rule === 'string'
+        ? path === rule || (path.startsWith(rule) && (rule.endsWith('/') || path[rule.length] === '/'))
+        : rule instanceof RegExp
+          ? rule.test(path)
+          : rule(path, req),
+    );
+}
+
+const stripQuery = (path: string) => {
+  const q = path.indexOf('?');
+  return q >= 0 ? path.slice(0, q) : path;
+};
+
+/**
+ * Validates and defaults an adapter's options (errors are `TypeError`s starting with `packageName`) and
+ * returns what the adapter calls per request. Recording never throws.
+ */
+export function resolveHttpMetricsOptions<Req>(
+  options: HttpMetricsOptions<Req> = {},
+  packageName = '@gatewayz/metrics-exporter',
+): HttpMetrics<Req> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${packageName}: options must be an object`);
+  const { exclude, labels, unmatchedLabel = '__unmatched__' } = options;
+  if (labels !== undefined && typeof labels !== 'function')
+    throw new TypeError(`${packageName}: labels must be a function`);
+  if (typeof unmatchedLabel !== 'string' || unmatchedLabel === '')
+    throw new TypeError(`${packageName}: unmatchedLabel must be a non-empty string`);
+  const collector = options.collector ?? getMetricsCollector();
+  if (typeof collector?.recordRequest !== 'function')
+    throw new TypeError(`${packageName}: collector must be a MetricsCollector`);
+  let handlers: MetricsHandlers;
+  try {
+    handlers = createMetricsHandlers({ ...options, collector });
+  } catch (e) {
+    throw new TypeError(String((e as Error).message).replace('@gatewayz/metrics-exporter', packageName));
+  }
+  const excluded = matcher(exclude, packageName);
+  const isExcluded = (path: string, req: Req) => {
+    try {
+      const p = stripQuery(path);
+      return handlers.owns(p) || excluded(p, req);
+    } catch {
+      return false;
+    }
+  };
+  const extraLabels = (req: Req): MetricsLabels | undefined => {
+    try {
+      return labels?.(req) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  return {
+    collector,
+    handlers,
+    unmatchedLabel,
+    isExcluded,
+    track(req, res, path, endpointOf) {
+      if (isExcluded(path, req)) return;
+      const raw = nodeRequestOf(req);
+      const start = process.hrtime.bigint();
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        try {
+          const latencySeconds = Number(process.hrtime.bigint() - start) / 1e9;
+          const attached = { ...extraLabels(req), ...labelsByRequest.get(raw) };
+          collector.recordRequest({
+            endpoint: endpointOf() || unmatchedLabel,
+            method: raw.method ?? 'GET',
+            latencySeconds,
+            statusCode: res.statusCode,
+            error: erroredRequests.has(raw),
+            provider: attached.provider,
+            model: attached.model,
+          });
+        } catch {
+          // recording never throws into the app
+        }
+      };
+      res.once('finish', finish);
+      res.once('close', finish);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { createServer } from 'node:http';
+import { listenNode, runConformanceSuite } from '@gatewayz/test-utils';
+import type { Express, Router } from 'express';
+import express5 from 'express';
+import express4 from 'express4';
+import { type ExpressMetricsOptions, expressMetrics, setMetricsLabels } from '../index.js';
+
+type ExpressFactory = { (): Express; Router(): Router };
+
+function buildApp(express: ExpressFactory, metrics: ExpressMetricsOptions | false): Express {
+  const app = express();
+  app.set('env', 'production'); // error pages without stack traces, so both apps' bodies compare equal
+  if (metrics) app.use(expressMetrics(metrics));
+  app.get('/api/users/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  app.post('/api/chat', (req, res) => {
+    setMetricsLabels(req, { provider: 'openai', model: 'gpt-4o' });
+    res.json({ reply: 'ok' });
+  });
+  app.get('/api/boom', () => {
+    throw new Error('boom');
+  });
+  app.get('/api/bad', () => {
+    throw Object.assign(new Error('bad input'), { status: 400, statusCode: 400, expose: true });
+  });
+  app.get('/api/unavailable', (_req, res) => {
+    res.status(503).type('text/plain').send('unavailable');
+  });
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  const v1 = express.Router();
+  v1.get('/items/:itemId', (req, res) => {
+    res.json({ itemId: req.params.itemId });
+  });
+  v1.get('/fail', () => {
+    throw new Error('nested boom');
+  });
+  app.use('/api/v1', v1);
+  return app;
+}
+
+for (const [name, express] of [
+  ['express 5', express5],
+  ['express 4', express4],
+] as [string, ExpressFactory][]) {
+  runConformanceSuite(name, async ({ metrics }) => listenNode(createServer(buildApp(express, metrics))), {
+    packageName: '@gatewayz/metrics-express',
+  });
+}

@@ -1,0 +1,5 @@
+export type { ConformanceApp, ConformanceAppOptions, ConformanceFactory, ConformanceMeta } from './conformance.js';
+export { inParallel, runConformanceSuite } from './conformance.js';
+export type { Sample } from './exposition.js';
+export { parseExposition, sampleValue } from './exposition.js';
+export { listenNode } from './listen.js';
