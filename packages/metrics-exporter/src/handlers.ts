@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { dashboardHtml } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 
@@ -40,6 +41,11 @@ export interface MetricsHandlersOptions {
    * Called with the negotiated format; a trailing `# EOF` in it is dropped. @default undefined
    */
   append?: (format: ExpositionFormat) => string | Promise<string>;
+  /**
+   * Serve a live HTML dashboard at `GET {prefix}/dashboard` that polls `{prefix}/json` (same auth as the JSON view).
+   * @default false
+   */
+  dashboard?: boolean | { intervalMs?: number; title?: string };
 }
 
 export interface MetricsHandlers {
@@ -53,7 +59,9 @@ export interface MetricsHandlers {
   health(req: MetricsRequest): Promise<MetricsResponse>;
   /** `POST {prefix}/reset`: resets the collector, with `Authorization: Bearer <adminToken>`. */
   reset(req: MetricsRequest): Promise<MetricsResponse>;
-  /** Routes by `req.path`; resolves `undefined` when the path is not one of the four. */
+  /** `GET {prefix}/dashboard`: the live HTML dashboard (404 unless the `dashboard` option is on). */
+  dashboard(req: MetricsRequest): Promise<MetricsResponse>;
+  /** Routes by `req.path`; resolves `undefined` when the path is not one of the four (or the dashboard). */
   handle(req: MetricsRequest): Promise<MetricsResponse | undefined>;
   /** True when `path` (query string allowed) is one of the four endpoints. */
   owns(path: string): boolean;
@@ -75,17 +83,24 @@ const json = (status: number, body: unknown, extra: Record<string, string> = {})
   body: JSON.stringify(body),
 });
 
+/** A header by lower-case `name`, whatever the case of the keys adapters pass; repeated values are joined with `, `. */
 function header(req: MetricsRequest, name: string): string | undefined {
-  const v = req.headers[name] ?? req.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
+  const headers = req.headers ?? {};
+  let v = headers[name];
+  if (v === undefined) {
+    for (const k of Object.keys(headers)) if (k.toLowerCase() === name) v = headers[k];
+  }
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
-function bearer(req: MetricsRequest): string | undefined {
+/** The credentials of an `Authorization: <scheme> <credentials>` header; the scheme is case-insensitive. */
+function credentials(req: MetricsRequest, scheme: 'bearer' | 'basic'): string | undefined {
   const auth = header(req, 'authorization');
   if (!auth) return undefined;
-  const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
-  return m ? m[1] : undefined;
+  const m = /^(\S+)[ \t]+(\S+)[ \t]*$/.exec(auth);
+  return m && m[1]!.toLowerCase() === scheme ? m[2] : undefined;
 }
+const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
 
 function stripEof(s: string): string {
   return s.replace(/(^|\n)# EOF\s*$/, '$1');
@@ -107,8 +122,20 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
   if (scrapeAuth?.bearerToken !== undefined && scrapeAuth.bearerToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     throw new TypeError(`@gatewayz/metrics-exporter: scrapeAuth.bearerToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
   }
-  const basicExpected = scrapeAuth?.basic
-    ? `Basic ${Buffer.from(`${scrapeAuth.basic.username}:${scrapeAuth.basic.password}`, 'utf8').toString('base64')}`
+  if (scrapeAuth && scrapeAuth.bearerToken === undefined && scrapeAuth.basic === undefined) {
+    throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth needs bearerToken or basic');
+  }
+  const basicAuth = scrapeAuth?.basic;
+  if (basicAuth && (typeof basicAuth.username !== 'string' || basicAuth.username.includes(':') || !basicAuth.password)) {
+    throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth.basic needs a username without ":" and a non-empty password');
+  }
+  const basicExpected = basicAuth
+    ? Buffer.from(`${basicAuth.username}:${basicAuth.password}`, 'utf8').toString('base64')
+    : undefined;
+
+  const dash = options.dashboard;
+  const dashboardHtmlText = dash
+    ? dashboardHtml({ jsonPath: `${prefix}/json`, ...(typeof dash === 'object' ? dash : {}) })
     : undefined;
 
   const onlyGet = (req: MetricsRequest): MetricsResponse | undefined =>
@@ -118,8 +145,8 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     if (!scrapeAuth) return undefined;
     const b = bearer(req);
     if (scrapeAuth.bearerToken && b !== undefined && secretsEqual(b, scrapeAuth.bearerToken)) return undefined;
-    const auth = header(req, 'authorization');
-    if (basicExpected && auth !== undefined && secretsEqual(auth.trim(), basicExpected)) return undefined;
+    const basic = credentials(req, 'basic');
+    if (basicExpected && basic !== undefined && secretsEqual(basic, basicExpected)) return undefined;
     exporter.countRefusal('unauthorized_scrape');
     const challenge = scrapeAuth.bearerToken ? 'Bearer realm="metrics"' : 'Basic realm="metrics", charset="UTF-8"';
     return json(401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
@@ -184,6 +211,21 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       await target.reset();
       return json(200, { status: 'ok', message: 'metrics reset' });
     },
+    async dashboard(req) {
+      const refused = onlyGet(req) ?? scrapeAllowed(req);
+      if (refused) return refused;
+      if (!dashboardHtmlText) return json(404, { error: 'dashboard is disabled' });
+      return headless(req, {
+        status: 200,
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          'x-content-type-options': 'nosniff',
+        },
+        body: dashboardHtmlText,
+      });
+    },
     async handle(req) {
       const route = routeOf(req.path ?? '');
       if (route === undefined) return undefined;
@@ -194,12 +236,13 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     },
   };
 
-  const routes = new Map<string, 'metrics' | 'json' | 'health' | 'reset'>([
+  const routes = new Map<string, 'metrics' | 'json' | 'health' | 'reset' | 'dashboard'>([
     [prefix, 'metrics'],
     [`${prefix}/json`, 'json'],
     [`${prefix}/health`, 'health'],
     [`${prefix}/reset`, 'reset'],
   ]);
+  if (dashboardHtmlText) routes.set(`${prefix}/dashboard`, 'dashboard');
   function routeOf(path: string) {
     const q = path.indexOf('?');
     let p = q >= 0 ? path.slice(0, q) : path;

@@ -1,4 +1,5 @@
 export type { MetricsSource, PrometheusExporterOptions } from './exporter.js';
+export { dashboardHtml } from './dashboard.js';
 export { PrometheusExporter } from './exporter.js';
 export type { MetricsHandlers, MetricsHandlersOptions, MetricsRequest, MetricsResponse } from './handlers.js';
 export { createMetricsHandlers, MIN_ADMIN_TOKEN_LENGTH, secretsEqual } from './handlers.js';
