@@ -1,0 +1,139 @@
+import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { BillingClient } from './billingClient.js';
+import { startBillingServer } from './billingServer.js';
+import { expressServer } from './frameworks/expressServer.js';
+import type { ServerOptions } from './frameworks/serverOptions.js';
+import { GatewayDatabase } from './gatewayDatabase.js';
+import { type ChatAnswer, GatewayService } from './gatewayService.js';
+import type { Listening } from './internal/listen.js';
+import { createRandom } from './internal/random.js';
+import { ProviderClient } from './providerClient.js';
+import { type ProviderServer, startProviderServer } from './providerServer.js';
+import { DEFAULT_MODEL, PROVIDERS } from './providers.js';
+import { ResponseCache, type ResponseCacheOptions } from './responseCache.js';
+import { createRoutes } from './routes.js';
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+
+const SERVERS: Record<Framework, (o: ServerOptions) => Promise<Listening>> = {
+  express: expressServer,
+  fastify: expressServer,
+  koa: expressServer,
+};
+
+export interface GatewayOptions {
+  /** Which framework serves the gateway. @default 'fastify' */
+  framework?: Framework;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Address to listen on. The simulated upstreams always bind 127.0.0.1. @default '127.0.0.1' */
+  host?: string;
+  /** Token for `POST /metrics/reset` and the admin routes; `null` disables reset. @default process.env.METRICS_ADMIN_TOKEN */
+  adminToken?: string | null;
+  /** Collector to record into and serve. @default getMetricsCollector() */
+  collector?: MetricsCollector;
+  /** Seed for the simulated upstreams' randomness. @default unseeded (Math.random) */
+  seed?: number;
+  /** Multiplies every provider's error rate (0 makes them reliable). @default 1 */
+  errorRateScale?: number;
+  /** Multiplies every provider's latency. @default 1 */
+  latencyScale?: number;
+  /** Share of billing calls that fail. @default 0.03 */
+  billingErrorRate?: number;
+  /** Largest accepted request body, in bytes. @default 65536 */
+  bodyLimit?: number;
+  /** SQLite database file. @default ':memory:' */
+  dbPath?: string;
+  /** Response cache settings. @default { maxEntries: 1000, ttlMs: 60000 } */
+  cache?: ResponseCacheOptions;
+}
+
+/** A running gateway with its simulated upstreams. */
+export interface Gateway {
+  url: string;
+  framework: Framework;
+  collector: MetricsCollector;
+  providers: { name: string; url: string }[];
+  billingUrl: string;
+  /** Stops accepting, finishes in-flight requests, then stops the upstreams and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Starts the simulated providers and billing API on loopback, the database, and the gateway on the chosen framework. */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const framework = options.framework ?? 'fastify';
+  if (!FRAMEWORKS.includes(framework)) {
+    throw new TypeError(
+      `@gatewayz/gateway: framework must be one of ${FRAMEWORKS.join(', ')}, got ${String(framework)}`,
+    );
+  }
+  const collector = options.collector ?? getMetricsCollector();
+  const random = createRandom(options.seed);
+  const upstreamHost = '127.0.0.1';
+  const started: { close(): Promise<void> }[] = [];
+  let db: GatewayDatabase | undefined;
+  try {
+    const providers = new Map<string, ProviderServer>();
+    for (const profile of PROVIDERS) {
+      const p = await startProviderServer(profile, {
+        host: upstreamHost,
+        random,
+        ...(options.errorRateScale !== undefined && { errorRateScale: options.errorRateScale }),
+        ...(options.latencyScale !== undefined && { latencyScale: options.latencyScale }),
+      });
+      started.push(p);
+      providers.set(profile.name, p);
+    }
+    const billingServer = await startBillingServer({
+      host: upstreamHost,
+      random,
+      ...(options.billingErrorRate !== undefined && { errorRate: options.billingErrorRate }),
+    });
+    started.push(billingServer);
+    db = new GatewayDatabase({
+      ...(options.dbPath !== undefined && { path: options.dbPath }),
+      models: PROVIDERS.flatMap((p) => p.models),
+      onQuery: (s) => collector.recordDbQuery(s),
+    });
+    const adminToken = options.adminToken === undefined ? process.env.METRICS_ADMIN_TOKEN : options.adminToken;
+    const service = new GatewayService({
+      collector,
+      db,
+      providers,
+      client: new ProviderClient(),
+      billing: new BillingClient({ url: billingServer.url, collector }),
+      cache: new ResponseCache<ChatAnswer>(options.cache),
+      defaultModel: DEFAULT_MODEL,
+      adminToken: adminToken || undefined,
+    });
+    const server = await SERVERS[framework]({
+      routes: createRoutes(service, { framework, startedAt: Date.now() }),
+      metrics: { collector, adminToken, exclude: ['/healthz'] },
+      bodyLimit: options.bodyLimit ?? 64 * 1024,
+      port: options.port ?? 0,
+      host: options.host ?? '127.0.0.1',
+    });
+    const database = db;
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      framework,
+      collector,
+      providers: Array.from(providers.values(), (p) => ({ name: p.profile.name, url: p.url })),
+      billingUrl: billingServer.url,
+      close() {
+        closing ??= (async () => {
+          await server.close();
+          await Promise.all(started.map((s) => s.close()));
+          database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    db?.close();
+    throw err;
+  }
+}

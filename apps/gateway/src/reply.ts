@@ -1,0 +1,43 @@
+/** A response in plain values, for a framework file to write back. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type GatewayErrorCode =
+  | 'invalid_json'
+  | 'invalid_request'
+  | 'unknown_model'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'upstream_error'
+  | 'upstream_timeout'
+  | 'internal_error';
+
+/** An error the gateway answers with `{"error": {"code", "message"}}` and its status. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly status: number,
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function json(status: number, body: unknown): Reply {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+}
+
+/** The reply for any thrown value: a {@link GatewayError} keeps its status, anything else is a 500. */
+export function errorReply(err: unknown): Reply {
+  if (err instanceof GatewayError) {
+    return json(err.status, { error: { code: err.code, message: err.message, ...err.details } });
+  }
+  return json(500, { error: { code: 'internal_error', message: 'internal error' } });
+}
