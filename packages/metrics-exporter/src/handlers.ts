@@ -126,8 +126,13 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth needs bearerToken or basic');
   }
   const basicAuth = scrapeAuth?.basic;
-  if (basicAuth && (typeof basicAuth.username !== 'string' || basicAuth.username.includes(':') || !basicAuth.password)) {
-    throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth.basic needs a username without ":" and a non-empty password');
+  if (
+    basicAuth &&
+    (typeof basicAuth.username !== 'string' || basicAuth.username.includes(':') || !basicAuth.password)
+  ) {
+    throw new TypeError(
+      '@gatewayz/metrics-exporter: scrapeAuth.basic needs a username without ":" and a non-empty password',
+    );
   }
   const basicExpected = basicAuth
     ? Buffer.from(`${basicAuth.username}:${basicAuth.password}`, 'utf8').toString('base64')
