@@ -50,6 +50,18 @@ describe('promtool check metrics', () => {
     expect(promtool(new PrometheusExporter(collector).export())).toEqual({ status: 0, output: '' });
   });
 
+  it("for comparison: prom-client's default metrics fail the same lint", async () => {
+    const { default: client } = await import('prom-client');
+    const registry = new client.Registry();
+    client.collectDefaultMetrics({ register: registry });
+    const r = promtool(await registry.metrics());
+    // prom-client 15.1.3 on Node 20 with promtool 2.42: exit 3 and three findings, all of the form
+    // `nodejs_active_handles_total non-counter metrics should not have "_total" suffix` (gauges named *_total).
+    console.info(`promtool on prom-client default metrics: exit ${r.status}\n${r.output}`);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/non-counter metrics should not have "_total" suffix/);
+  });
+
   it('reports zero findings after hostile label values and label overflow', () => {
     const values = fc.sample(fc.string({ unit: 'binary', maxLength: 60 }), { numRuns: 60, seed: 42 });
     const c = new MetricsCollector({ limits: { endpoints: 20, providers: 5, models: 5, services: 5 } });
