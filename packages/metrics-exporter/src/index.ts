@@ -1,5 +1,5 @@
-export type { MetricsSource, PrometheusExporterOptions } from './exporter.js';
 export { dashboardHtml } from './dashboard.js';
+export type { MetricsSource, PrometheusExporterOptions } from './exporter.js';
 export { PrometheusExporter } from './exporter.js';
 export type { MetricsHandlers, MetricsHandlersOptions, MetricsRequest, MetricsResponse } from './handlers.js';
 export { createMetricsHandlers, MIN_ADMIN_TOKEN_LENGTH, secretsEqual } from './handlers.js';
@@ -15,5 +15,7 @@ export {
   setMetricsLabels,
   writeNodeResponse,
 } from './node.js';
+export type { PromClientMetricsOptions, PromClientRegistryLike } from './promClient.js';
+export { registerPromClientMetrics } from './promClient.js';
 export type { ExporterSelfState, MetricFamilyInfo } from './textFormat.js';
 export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';
