@@ -128,7 +128,8 @@ export class MetricsCollector {
 
   /** Returns a valid latency in seconds, or NaN (and counts the drop). */
   private latency(v: unknown): number {
-    if (typeof v === 'number' && v >= 0 && v <= this.options.maxLatencySeconds) return v;
+    // `+ 0` turns -0 into 0, which JSON would do anyway.
+    if (typeof v === 'number' && v >= 0 && v <= this.options.maxLatencySeconds) return v + 0;
     this.drop('invalid_latency');
     return Number.NaN;
   }
@@ -211,33 +212,49 @@ export class MetricsCollector {
     return (end: RequestEnd) => {
       if (done) return;
       done = true;
-      const e = end ?? ({} as RequestEnd);
-      this.recordRequest({
-        endpoint: start?.endpoint,
-        method: start?.method,
-        latencySeconds: (this.now() - t0) / 1000,
-        statusCode: e.statusCode,
-        error: e.error,
-        provider: e.provider ?? start?.provider,
-        model: e.model ?? start?.model,
-      });
+      try {
+        const e = end ?? ({} as RequestEnd);
+        this.record({
+          endpoint: start?.endpoint,
+          method: start?.method,
+          latencySeconds: (this.now() - t0) / 1000,
+          statusCode: e.statusCode,
+          error: e.error,
+          provider: e.provider ?? start?.provider,
+          model: e.model ?? start?.model,
+        });
+      } catch {
+        this.drop('internal_error');
+      }
     };
   }
 
   recordCacheHit(): void {
     this.cacheHits++;
-    this.cacheWindow.record(this.now(), Number.NaN, false);
+    try {
+      this.cacheWindow.record(this.now(), Number.NaN, false);
+    } catch {
+      this.drop('internal_error');
+    }
   }
 
   recordCacheMiss(): void {
     this.cacheMisses++;
-    this.cacheWindow.record(this.now(), Number.NaN, true);
+    try {
+      this.cacheWindow.record(this.now(), Number.NaN, true);
+    } catch {
+      this.drop('internal_error');
+    }
   }
 
   /** Records one database query and its duration in seconds. */
   recordDbQuery(latencySeconds: number): void {
     this.dbQueries++;
-    this.dbWindow.record(this.now(), this.latency(latencySeconds), false);
+    try {
+      this.dbWindow.record(this.now(), this.latency(latencySeconds), false);
+    } catch {
+      this.drop('internal_error');
+    }
   }
 
   /** Records one call to an external service (billing, auth, …). */

@@ -93,8 +93,17 @@ function positiveInt(name: string, v: unknown, max: number): number {
 
 const defaultNow = (): number => performance.timeOrigin + performance.now();
 
+/** The entries of an options sub-object that are not `undefined`, so `{ endpoints: undefined }` means the default. */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  const out: Partial<T> = {};
+  if (o !== null && typeof o === 'object') {
+    for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
 export function resolveHealth(h: HealthThresholds | undefined): Required<HealthThresholds> {
-  const out = { ...DEFAULT_HEALTH, ...h };
+  const out = { ...DEFAULT_HEALTH, ...defined(h) };
   for (const k of ['degradedErrorRate', 'unhealthyErrorRate'] as const) {
     const v = out[k];
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(`health.${k} must be a number in 0..1`);
@@ -126,7 +135,7 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
   if (typeof maxLatencySeconds !== 'number' || !(maxLatencySeconds > 0 && Number.isFinite(maxLatencySeconds))) {
     bad('maxLatencySeconds must be a finite positive number');
   }
-  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const limits = { ...DEFAULT_LIMITS, ...defined(o.limits) };
   for (const k of Object.keys(DEFAULT_LIMITS) as (keyof LabelLimits)[]) positiveInt(`limits.${k}`, limits[k], 100_000);
   if (o.isErrorStatus !== undefined && typeof o.isErrorStatus !== 'function') bad('isErrorStatus must be a function');
   if (o.now !== undefined && typeof o.now !== 'function') bad('now must be a function returning milliseconds');

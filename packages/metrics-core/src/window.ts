@@ -82,7 +82,9 @@ export class SlidingWindow {
 
   private head(nowMs: number): Slot {
     const epoch = Math.floor(nowMs / this.slotMs);
-    const slot = this.ring[epoch % this.ring.length]!;
+    const n = this.ring.length;
+    // A clock before 1970 (or a test clock starting below 0) gives a negative epoch: wrap it into the ring.
+    const slot = this.ring[((epoch % n) + n) % n]!;
     if (slot.epoch !== epoch) slot.reset(epoch);
     return slot;
   }

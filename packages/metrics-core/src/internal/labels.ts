@@ -9,7 +9,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
  * (never splitting a surrogate pair).
  */
 export function sanitizeLabel(raw: unknown, maxLength: number): string {
-  let s = typeof raw === 'string' ? raw : raw == null ? '' : String(raw);
+  let s = typeof raw === 'string' ? raw : raw == null ? '' : toStringOrEmpty(raw);
   if (s.length > maxLength) {
     let end = maxLength;
     const c = s.charCodeAt(end - 1);
@@ -22,6 +22,15 @@ export function sanitizeLabel(raw: unknown, maxLength: number): string {
     s = s.replace(CONTROL, '\ufffd');
   }
   return s;
+}
+
+/** `String(v)`, or '' when that throws (a null-prototype object, a throwing `toString`, a revoked proxy). */
+function toStringOrEmpty(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -51,20 +60,26 @@ export class LabelInterner<T> {
 
   private slow(raw: unknown): T {
     let label = sanitizeLabel(raw, this.maxLength);
-    if (this.normalize) label = this.normalize(label);
+    // Normalising (upper-casing) can lengthen a string ('ß' -> 'SS'), so cut again.
+    if (this.normalize) label = sanitizeLabel(this.normalize(label), this.maxLength);
     if (label === '') label = this.emptyLabel;
-    let entry = this.bySanitized.get(label);
+    // A value that is literally the overflow label shares the overflow series rather than duplicating it.
+    let entry = label === OVERFLOW_LABEL ? this.overflow() : this.bySanitized.get(label);
     if (entry === undefined) {
       if (this.bySanitized.size >= this.cap) {
         this.overflowed++;
-        if (this.overflowEntry === undefined) this.overflowEntry = this.create(OVERFLOW_LABEL);
-        return this.overflowEntry;
+        return this.overflow();
       }
       entry = this.create(label);
       this.bySanitized.set(label, entry);
     }
     if (typeof raw === 'string' && this.byRaw.size < this.cap * 2) this.byRaw.set(raw, entry);
     return entry;
+  }
+
+  private overflow(): T {
+    if (this.overflowEntry === undefined) this.overflowEntry = this.create(OVERFLOW_LABEL);
+    return this.overflowEntry;
   }
 
   /** Looks up any value, including non-strings. */
