@@ -2,6 +2,8 @@ import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-co
 import { BillingClient } from './billingClient.js';
 import { startBillingServer } from './billingServer.js';
 import { expressServer } from './frameworks/expressServer.js';
+import { fastifyServer } from './frameworks/fastifyServer.js';
+import { koaServer } from './frameworks/koaServer.js';
 import type { ServerOptions } from './frameworks/serverOptions.js';
 import { GatewayDatabase } from './gatewayDatabase.js';
 import { type ChatAnswer, GatewayService } from './gatewayService.js';
@@ -18,8 +20,8 @@ export type Framework = (typeof FRAMEWORKS)[number];
 
 const SERVERS: Record<Framework, (o: ServerOptions) => Promise<Listening>> = {
   express: expressServer,
-  fastify: expressServer,
-  koa: expressServer,
+  fastify: fastifyServer,
+  koa: koaServer,
 };
 
 export interface GatewayOptions {

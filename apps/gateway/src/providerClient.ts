@@ -22,9 +22,11 @@ export class UpstreamError extends Error {
 export interface ProviderClientOptions {
   /** Per-attempt timeout. @default 5000 */
   timeoutMs?: number;
-  /** Extra attempts after a 429, a 5xx or a network error. @default 1 */
+  /** Extra attempts after a transient failure (429, 502, 503, 504, or no answer); a 500 is final. @default 1 */
   retries?: number;
 }
+
+const TRANSIENT = new Set([429, 502, 503, 504]);
 
 /** Calls simulated providers over HTTP (OpenAI-style `POST /v1/chat/completions`), retrying transient failures. */
 export class ProviderClient {
@@ -61,7 +63,7 @@ export class ProviderClient {
           };
         }
         last = new UpstreamError(provider, res.status, false, json.error ?? `${provider} answered ${res.status}`);
-        if (res.status !== 429 && res.status < 500) break;
+        if (!TRANSIENT.has(res.status)) break;
       } catch (err) {
         const timedOut = err instanceof Error && err.name === 'TimeoutError';
         last = new UpstreamError(

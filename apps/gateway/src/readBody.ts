@@ -4,7 +4,7 @@ import { GatewayError } from './reply.js';
 /**
  * Reads a Node request body as UTF-8 text, refusing more than `limit` bytes with a 413 `GatewayError`
  * (checked against `content-length` first, then while streaming; the rest is drained, not stored).
- * Shared by the Express and Koa servers; Fastify reads bodies itself.
+ * Shared by the three framework servers, so each answers bad bodies the same way.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,39 @@
+import { fastifyMetrics, setMetricsLabels } from '@gatewayz/metrics-fastify';
+import Fastify, { type FastifyReply } from 'fastify';
+import { type Listening, urlOf } from '../internal/listen.js';
+import { readBody } from '../readBody.js';
+import { errorReply, GatewayError, type Reply } from '../reply.js';
+import type { ServerOptions } from './serverOptions.js';
+
+const send = (reply: FastifyReply, r: Reply) => reply.code(r.status).headers(r.headers).send(r.body);
+
+/** The gateway on Fastify 5: the `fastifyMetrics` plugin, then one route per gateway route. */
+export async function fastifyServer(o: ServerOptions): Promise<Listening> {
+  const app = Fastify();
+  await app.register(fastifyMetrics, o.metrics);
+  // Leave bodies unread, whatever their type: the route reads them with the same limit as Express and Koa,
+  // and the core parses them, so a 400 or a 413 is an answer, not a thrown error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  for (const route of o.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        try {
+          const body = route.body ? await readBody(request.raw, o.bodyLimit) : undefined;
+          const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(request, l);
+          const params = request.params as Record<string, unknown>;
+          return send(reply, await route.handle({ params, headers: request.headers, body, setLabels }));
+        } catch (err) {
+          return send(reply, errorReply(err));
+        }
+      },
+    });
+  }
+  app.setNotFoundHandler((_request, reply) =>
+    send(reply, errorReply(new GatewayError(404, 'not_found', 'no such route'))),
+  );
+  await app.listen({ port: o.port, host: o.host });
+  return { server: app.server, url: urlOf(app.server), close: () => app.close() };
+}

@@ -1,0 +1,38 @@
+import { koaMetrics, setMetricsLabels } from '@gatewayz/metrics-koa';
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import { type Listening, listenNode } from '../internal/listen.js';
+import { readBody } from '../readBody.js';
+import { errorReply, GatewayError, type Reply } from '../reply.js';
+import type { ServerOptions } from './serverOptions.js';
+
+function send(ctx: Context, r: Reply): void {
+  ctx.status = r.status;
+  ctx.set(r.headers);
+  ctx.body = r.body;
+}
+
+/** The gateway on Koa 3: `koaMetrics` first, an error boundary, then one @koa/router route per gateway route. */
+export function koaServer(o: ServerOptions): Promise<Listening> {
+  const app = new Koa();
+  const router = new Router();
+  for (const route of o.routes) {
+    const method = route.method === 'GET' ? 'get' : route.method === 'POST' ? 'post' : 'delete';
+    router[method](route.path, async (ctx) => {
+      const body = route.body ? await readBody(ctx.req, o.bodyLimit) : undefined;
+      const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(ctx, l);
+      send(ctx, await route.handle({ params: ctx.params, headers: ctx.headers, body, setLabels }));
+    });
+  }
+  app.use(koaMetrics(o.metrics));
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      send(ctx, errorReply(err));
+    }
+  });
+  app.use(router.routes());
+  app.use((ctx) => send(ctx, errorReply(new GatewayError(404, 'not_found', 'no such route'))));
+  return listenNode(app.callback(), o.port, o.host);
+}
