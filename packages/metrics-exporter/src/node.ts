@@ -15,7 +15,10 @@ export interface MetricsLabels {
   model?: string | undefined;
 }
 
-/** Paths not to record: exact paths or path prefixes (`'/health'` also skips `/health/live`), regexps, or a predicate. */
+/**
+ * Requests not to record, matched against the path without its query string: exact paths or path prefixes
+ * (`'/health'` also skips `/health/live`), regexps, or a predicate `(path, req) => boolean`.
+ */
 export type ExcludeOption<Req = unknown> =
   | string
   | RegExp
