@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       `  usage       ${u}/api/usage`,
       `  health      ${u}/healthz`,
       '',
+      `  dashboard   ${u}/dashboard      (live charts from /metrics/json)`,
       `  metrics     ${u}/metrics        (Prometheus text; OpenMetrics with Accept: application/openmetrics-text)`,
       `  json        ${u}/metrics/json`,
       `  status      ${u}/metrics/health`,

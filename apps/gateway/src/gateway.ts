@@ -111,7 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
     const server = await SERVERS[framework]({
       routes: createRoutes(service, { framework, startedAt: Date.now() }),
-      metrics: { collector, adminToken, exclude: ['/healthz'] },
+      metrics: { collector, adminToken, exclude: ['/healthz', '/dashboard'] },
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',

@@ -1,3 +1,4 @@
+import { dashboardHtml } from '@gatewayz/metrics-exporter';
 import type { GatewayService, RequestLabels } from './gatewayService.js';
 import { json, type Reply } from './reply.js';
 
@@ -33,6 +34,11 @@ const param = (req: RouteRequest, name: string) => {
 /** The gateway's API, framework-neutral. */
 export function createRoutes(service: GatewayService, info: { framework: string; startedAt: number }): Route[] {
   const outage = '/api/admin/providers/:name/outage';
+  const dashboard: Reply = {
+    status: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body: dashboardHtml({ jsonPath: '/metrics/json', title: `gatewayz demo gateway (${info.framework})` }),
+  };
   return [
     { method: 'POST', path: '/api/chat', body: true, handle: (req) => service.chat(req.body, req.setLabels) },
     { method: 'GET', path: '/api/models', handle: () => service.models() },
@@ -49,6 +55,7 @@ export function createRoutes(service: GatewayService, info: { framework: string;
       path: outage,
       handle: (req) => service.endOutage(param(req, 'name'), header(req, 'authorization')),
     },
+    { method: 'GET', path: '/dashboard', handle: () => dashboard },
     {
       method: 'GET',
       path: '/healthz',
@@ -69,6 +76,7 @@ export function createRoutes(service: GatewayService, info: { framework: string;
             'GET /api/usage',
             `POST|DELETE ${outage}`,
             'GET /healthz',
+            'GET /dashboard',
             'GET /metrics',
             'GET /metrics/json',
             'GET /metrics/health',

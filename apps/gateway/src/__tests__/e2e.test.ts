@@ -134,6 +134,10 @@ describe.each(FRAMEWORKS)('demo gateway on %s', (framework) => {
     expect(usage.billing.calls).toBeGreaterThanOrEqual(2);
     const health = await fetch(`${base}/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok', framework });
+    const dashboard = await fetch(`${base}/dashboard`);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await dashboard.text()).toContain('/metrics/json');
   });
 
   it('turns a provider outage into 502s counted as provider, model and HTTP errors', async () => {
