@@ -2,6 +2,7 @@ import { LabelInterner, OVERFLOW_LABEL } from './internal/labels.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CollectorState, type CounterSeriesState, type MetricsSnapshot, summarizeState } from './state.js';
+import { LogSketch } from './sketch.js';
 import { SlidingWindow } from './window.js';
 
 /** One finished request, in plain values. */
@@ -44,6 +45,7 @@ interface MethodSeries {
   buckets: Float64Array;
   sum: number;
   count: number;
+  native: LogSketch;
 }
 
 interface EndpointSeries {
@@ -168,6 +170,7 @@ export class MetricsCollector {
         buckets: new Float64Array(this.options.histogramBuckets.length + 1),
         sum: 0,
         count: 0,
+        native: new LogSketch(this.options.sketchScale, { wide: true }),
       };
       ep.byMethod[m.id] = series;
     }
@@ -180,6 +183,7 @@ export class MetricsCollector {
       let i = 0;
       while (i < b.length && latency > b[i]!) i++;
       series.buckets[i]!++;
+      series.native.add(latency);
     }
     ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
     ep.window.record(now, latency, error);
@@ -285,7 +289,7 @@ export class MetricsCollector {
         endpoint: e.endpoint,
         methods: e.byMethod
           .filter((m): m is MethodSeries => m !== undefined)
-          .map((m) => ({ method: m.method, requests: m.requests, errors: m.errors, buckets: Array.from(m.buckets), sum: m.sum, count: m.count })),
+          .map((m) => ({ method: m.method, requests: m.requests, errors: m.errors, buckets: Array.from(m.buckets), sum: m.sum, count: m.count, native: m.native })),
         statuses: Array.from(e.statuses, ([status, count]) => ({ status: status === UNKNOWN_STATUS ? 'unknown' : String(status), count })),
         window: e.window.view(now),
       })),

@@ -90,13 +90,16 @@ export interface SketchJSON {
   sum: number;
   min: number;
   max: number;
+  wide?: boolean;
 }
 
 export class LogSketch {
   readonly scale: number;
   /** Bucket index of `counts[0]`. */
   offset = 0;
-  counts: Uint32Array = EMPTY;
+  counts: Uint32Array | Float64Array = EMPTY;
+  /** Counts are kept in a `Float64Array` (exact to 2^53) instead of a `Uint32Array`: for long-lived cumulative sketches. */
+  readonly wide: boolean;
   zeroCount = 0;
   count = 0;
   sum = 0;
@@ -104,11 +107,12 @@ export class LogSketch {
   max = Number.NEGATIVE_INFINITY;
   private readonly t: ScaleTables;
 
-  constructor(scale = 6) {
+  constructor(scale = 6, options: { wide?: boolean } = {}) {
     if (!Number.isInteger(scale) || scale < 0 || scale > 8) {
       throw new MetricsError('INVALID_OPTION', 'sketch scale must be an integer in 0..8');
     }
     this.scale = scale;
+    this.wide = options.wide === true;
     this.t = tablesFor(scale);
   }
 
@@ -136,7 +140,7 @@ export class LogSketch {
   private grow(i: number): void {
     const c = this.counts;
     if (c.length === 0) {
-      this.counts = new Uint32Array(16);
+      this.counts = this.wide ? new Float64Array(16) : new Uint32Array(16);
       this.offset = i - 8;
       return;
     }
@@ -145,7 +149,7 @@ export class LogSketch {
     const need = hi - lo + 1;
     // Grow with headroom in the direction of growth so a drifting range does not reallocate every insert.
     const size = Math.max(need, Math.min(need * 2, need + 64));
-    const next = new Uint32Array(size);
+    const next = this.wide ? new Float64Array(size) : new Uint32Array(size);
     const newOffset = i < this.offset ? hi - size + 1 : lo;
     next.set(c, this.offset - newOffset);
     this.counts = next;
@@ -228,7 +232,7 @@ export class LogSketch {
   }
 
   clone(): LogSketch {
-    return new LogSketch(this.scale).merge(this);
+    return new LogSketch(this.scale, { wide: this.wide }).merge(this);
   }
 
   toJSON(): SketchJSON {
@@ -245,11 +249,12 @@ export class LogSketch {
       sum: this.sum,
       min: this.count ? this.min : 0,
       max: this.count ? this.max : 0,
+      ...(this.wide ? { wide: true } : {}),
     };
   }
 
   static fromJSON(j: SketchJSON): LogSketch {
-    const s = new LogSketch(j.scale);
+    const s = new LogSketch(j.scale, { wide: j.wide === true });
     s.count = j.count;
     s.sum = j.sum;
     s.zeroCount = j.zeroCount;
@@ -259,7 +264,7 @@ export class LogSketch {
     }
     if (j.counts.length > 0) {
       s.offset = j.offset;
-      s.counts = Uint32Array.from(j.counts);
+      s.counts = s.wide ? Float64Array.from(j.counts) : Uint32Array.from(j.counts);
     }
     return s;
   }

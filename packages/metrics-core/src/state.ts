@@ -14,6 +14,11 @@ export interface MethodState {
   /** Sum and count of valid latencies. */
   sum: number;
   count: number;
+  /**
+   * Cumulative sketch of every valid latency since start or reset: the series' native histogram
+   * (its buckets are Prometheus native-histogram buckets of schema `sketchScale`).
+   */
+  native?: LogSketch;
 }
 
 export interface EndpointState {
@@ -81,6 +86,7 @@ function addSeries(a: CounterSeriesState, b: CounterSeriesState): void {
 const cloneSeries = (s: CounterSeriesState): CounterSeriesState => ({ ...s, window: windowOf(s.window) });
 
 function addMethod(a: MethodState, b: MethodState): void {
+  if (b.native) a.native = a.native ? a.native.merge(b.native) : b.native.clone();
   a.requests += b.requests;
   a.errors += b.errors;
   a.sum += b.sum;
@@ -88,8 +94,14 @@ function addMethod(a: MethodState, b: MethodState): void {
   for (let i = 0; i < a.buckets.length; i++) a.buckets[i]! += b.buckets[i] ?? 0;
 }
 
+const cloneMethod = (m: MethodState): MethodState => ({
+  ...m,
+  buckets: [...m.buckets],
+  ...(m.native ? { native: m.native.clone() } : {}),
+});
+
 function addEndpoint(a: EndpointState, b: EndpointState): void {
-  mergeByKey(a.methods, b.methods, (m) => m.method, (m) => ({ ...m, buckets: [...m.buckets] }), addMethod);
+  mergeByKey(a.methods, b.methods, (m) => m.method, cloneMethod, addMethod);
   mergeByKey(a.statuses, b.statuses, (s) => s.status, (s) => ({ ...s }), (x, y) => {
     x.count += y.count;
   });
@@ -124,7 +136,7 @@ export function mergeStates(states: readonly CollectorState[]): CollectorState {
   };
   const cloneEndpoint = (e: EndpointState): EndpointState => ({
     endpoint: e.endpoint,
-    methods: e.methods.map((m) => ({ ...m, buckets: [...m.buckets] })),
+    methods: e.methods.map(cloneMethod),
     statuses: e.statuses.map((s) => ({ ...s })),
     window: windowOf(e.window),
   });
@@ -292,7 +304,10 @@ export function reviveState(json: unknown): CollectorState {
   s.totals.window = fixWindow(s.totals.window);
   s.cache.window = fixWindow(s.cache.window);
   s.db.window = fixWindow(s.db.window);
-  for (const e of s.endpoints) e.window = fixWindow(e.window);
+  for (const e of s.endpoints) {
+    e.window = fixWindow(e.window);
+    for (const m of e.methods) if (m.native) m.native = LogSketch.fromJSON(m.native as unknown as SketchJSON);
+  }
   for (const list of [s.providers, s.models, s.services]) for (const p of list) p.window = fixWindow(p.window);
   return s as CollectorState;
 }

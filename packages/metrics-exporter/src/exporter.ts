@@ -1,6 +1,7 @@
 import { type CollectorState, type MetricsSnapshot, summarizeState } from '@gatewayz/metrics-core';
 import type { HealthThresholds } from '@gatewayz/metrics-core';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
+import { renderProtobuf } from './protobufFormat.js';
 import { type ExporterSelfState, renderChunks, renderText } from './textFormat.js';
 
 /** Anything that yields a collector state: a `MetricsCollector`, or an aggregator of several. */
@@ -82,6 +83,12 @@ export class PrometheusExporter {
       out += chunk;
     }
     return format === 'openmetrics' ? `${out}# EOF\n` : out;
+  }
+
+  /** Delimited protobuf `MetricFamily` messages, with native-histogram buckets on `http_request_duration_seconds`. */
+  async exportProtobuf(): Promise<Buffer> {
+    const bytes = renderProtobuf(await this.source.state(), this.self);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Picks the format from an `Accept` header. */

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
 import { dashboardHtml } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
-import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
+import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
 export interface MetricsRequest {
@@ -16,7 +16,8 @@ export interface MetricsRequest {
 export interface MetricsResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or bytes for the protobuf exposition. */
+  body: string | Buffer;
 }
 
 export interface MetricsHandlersOptions {
@@ -46,6 +47,12 @@ export interface MetricsHandlersOptions {
    * @default false
    */
   dashboard?: boolean | { intervalMs?: number; title?: string };
+  /**
+   * Answer Prometheus' protobuf Accept header with delimited `MetricFamily` messages, which carry
+   * `http_request_duration_seconds` as a native histogram. Off when `append` is set (appended text
+   * cannot be merged into protobuf). @default true unless `append` is set
+   */
+  protobuf?: boolean;
 }
 
 export interface MetricsHandlers {
@@ -166,14 +173,17 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     async metrics(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
-      const { format, contentType } = negotiateFormat(header(req, 'accept'));
+      const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), { protobuf: options.protobuf ?? !options.append });
+      const done = (body: string | Buffer) =>
+        headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
+      if (format === 'protobuf') return done(await exporter.exportProtobuf());
       let body = await exporter.exportAsync(format);
       if (options.append) {
         const extra = stripEof(await options.append(format));
         if (format === 'openmetrics') body = `${stripEof(body)}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}# EOF\n`;
         else body = `${body}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}`;
       }
-      return headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
+      return done(body);
     },
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);

@@ -4,8 +4,14 @@ export { PrometheusExporter } from './exporter.js';
 export type { MetricsHandlers, MetricsHandlersOptions, MetricsRequest, MetricsResponse } from './handlers.js';
 export { createMetricsHandlers, MIN_ADMIN_TOKEN_LENGTH, secretsEqual } from './handlers.js';
 export { escapeHelp, escapeLabelValue, formatValue } from './internal/escape.js';
-export type { ExpositionFormat } from './negotiate.js';
-export { negotiateFormat, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiate.js';
+export type { ExpositionFormat, ScrapeFormat } from './negotiate.js';
+export {
+  negotiateFormat,
+  negotiateScrapeFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROTOBUF_CONTENT_TYPE,
+  TEXT_CONTENT_TYPE,
+} from './negotiate.js';
 export type { ExcludeOption, HttpMetrics, HttpMetricsOptions, MetricsLabels } from './node.js';
 export {
   getMetricsLabels,
@@ -15,7 +21,8 @@ export {
   setMetricsLabels,
   writeNodeResponse,
 } from './node.js';
+export { renderProtobuf } from './protobufFormat.js';
 export type { PromClientMetricsOptions, PromClientRegistryLike } from './promClient.js';
 export { registerPromClientMetrics } from './promClient.js';
-export type { ExporterSelfState, MetricFamilyInfo } from './textFormat.js';
+export type { ExporterSelfState, MetricFamilyInfo, StatePart } from './textFormat.js';
 export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';

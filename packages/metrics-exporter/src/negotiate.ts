@@ -1,7 +1,17 @@
 export type ExpositionFormat = 'text' | 'openmetrics';
+/** Everything `/metrics` can answer with: the text formats, or delimited protobuf (for native histograms). */
+export type ScrapeFormat = ExpositionFormat | 'protobuf';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+export const PROTOBUF_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+
+const CONTENT_TYPES: Record<ScrapeFormat, string> = {
+  text: TEXT_CONTENT_TYPE,
+  openmetrics: OPENMETRICS_CONTENT_TYPE,
+  protobuf: PROTOBUF_CONTENT_TYPE,
+};
 
 /**
  * Picks the exposition format from an `Accept` header. OpenMetrics is chosen only when the client
@@ -12,8 +22,23 @@ export function negotiateFormat(accept: string | string[] | undefined | null): {
   format: ExpositionFormat;
   contentType: string;
 } {
+  return negotiate(accept, false) as { format: ExpositionFormat; contentType: string };
+}
+
+/**
+ * Like {@link negotiateFormat}, but also offers delimited protobuf (`io.prometheus.client.MetricFamily`),
+ * which Prometheus asks for when its native-histograms feature is on.
+ */
+export function negotiateScrapeFormat(
+  accept: string | string[] | undefined | null,
+  options: { protobuf?: boolean } = {},
+): { format: ScrapeFormat; contentType: string } {
+  return negotiate(accept, options.protobuf ?? true);
+}
+
+function negotiate(accept: string | string[] | undefined | null, protobuf: boolean): { format: ScrapeFormat; contentType: string } {
   const header = Array.isArray(accept) ? accept.join(',') : accept;
-  let best: ExpositionFormat = 'text';
+  let best: ScrapeFormat = 'text';
   let bestQ = -1;
   if (typeof header === 'string' && header.length > 0) {
     for (const part of header.slice(0, 4096).split(',')) {
@@ -26,8 +51,16 @@ export function negotiateFormat(accept: string | string[] | undefined | null): {
         }
       }
       if (q <= 0) continue;
-      let format: ExpositionFormat | undefined;
+      let format: ScrapeFormat | undefined;
       if (type === 'application/openmetrics-text') format = 'openmetrics';
+      else if (
+        protobuf &&
+        type === 'application/vnd.google.protobuf' &&
+        params.includes('proto=io.prometheus.client.metricfamily') &&
+        params.includes('encoding=delimited')
+      ) {
+        format = 'protobuf';
+      }
       else if (type === 'text/plain' || type === '*/*' || type === 'text/*') format = 'text';
       if (format && q > bestQ) {
         best = format;
@@ -35,5 +68,5 @@ export function negotiateFormat(accept: string | string[] | undefined | null): {
       }
     }
   }
-  return { format: best, contentType: best === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE };
+  return { format: best, contentType: CONTENT_TYPES[best] };
 }

@@ -40,7 +40,7 @@ describe('createMetricsHandlers', () => {
       expect(text.status).toBe(200);
       expect(text.headers['content-type']).toBe(TEXT_CONTENT_TYPE);
       expect(text.body).toBe(h.exporter.export());
-      parseExposition(text.body);
+      parseExposition(String(text.body));
       const om = await h.metrics(req('GET', '/metrics', { accept: PROM_ACCEPT }));
       expect(om.headers['content-type']).toBe(OPENMETRICS_CONTENT_TYPE);
       expect(om.body).toBe(h.exporter.exportOpenMetrics());
@@ -79,7 +79,7 @@ describe('createMetricsHandlers', () => {
     const r = await h.json(req('GET', '/metrics/json'));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(r.body)).toEqual(JSON.parse(JSON.stringify(collector.snapshot())));
+    expect(JSON.parse(String(r.body))).toEqual(JSON.parse(JSON.stringify(collector.snapshot())));
   });
 
   describe('/metrics/health', () => {
@@ -99,24 +99,24 @@ describe('createMetricsHandlers', () => {
     it('is 200 healthy below 5% errors', async () => {
       const r = await drive(100, 4).h.health(req('GET', '/metrics/health'));
       expect(r.status).toBe(200);
-      expect(JSON.parse(r.body)).toMatchObject({ status: 'healthy', requests: 100, errors: 4 });
+      expect(JSON.parse(String(r.body))).toMatchObject({ status: 'healthy', requests: 100, errors: 4 });
     });
 
     it('is 200 degraded from 5% to 10%', async () => {
       const r = await drive(100, 7).h.health(req('GET', '/metrics/health'));
       expect(r.status).toBe(200);
-      expect(JSON.parse(r.body).status).toBe('degraded');
+      expect(JSON.parse(String(r.body)).status).toBe('degraded');
     });
 
     it('is 503 unhealthy above 10%, and healthy again once the window has passed', async () => {
       const { h, clock } = drive(100, 20);
       const r = await h.health(req('GET', '/metrics/health'));
       expect(r.status).toBe(503);
-      expect(JSON.parse(r.body)).toMatchObject({ status: 'unhealthy', errorRate: 0.2 });
+      expect(JSON.parse(String(r.body))).toMatchObject({ status: 'unhealthy', errorRate: 0.2 });
       clock.advance(5 * 60_000);
       const later = await h.health(req('GET', '/metrics/health'));
       expect(later.status).toBe(200);
-      expect(JSON.parse(later.body)).toMatchObject({ status: 'healthy', insufficientData: true });
+      expect(JSON.parse(String(later.body))).toMatchObject({ status: 'healthy', insufficientData: true });
     });
 
     it('HEAD gives the status without a body', async () => {
@@ -273,7 +273,7 @@ describe('createMetricsHandlers', () => {
       expect((await h.handle(req('GET', '/metrics/?x=1')))?.headers['content-type']).toBe(TEXT_CONTENT_TYPE);
       expect((await h.handle(req('GET', '/metrics?name[]=x')))?.status).toBe(200);
       expect((await h.handle(req('GET', '/metrics/json?pretty')))?.headers['content-type']).toMatch(/json/);
-      expect(JSON.parse((await h.handle(req('GET', '/metrics/health/')))!.body).status).toBe('healthy');
+      expect(JSON.parse(String((await h.handle(req('GET', '/metrics/health/')))!.body).toString()).status).toBe('healthy');
       expect((await h.handle(req('GET', '/metrics/reset')))?.status).toBe(405);
       expect((await h.handle(req('POST', '/metrics/reset?now=1', { authorization: `Bearer ${TOKEN}` })))?.status).toBe(
         200,
@@ -310,16 +310,16 @@ describe('createMetricsHandlers', () => {
       const h = createMetricsHandlers({ collector, adminToken: null, append: other });
       const r = await h.metrics(req('GET', '/metrics'));
       expect(r.body).toBe(`${h.exporter.export()}${other('text')}\n`);
-      expect(parseExposition(r.body).families.get('other_total')!.samples[0]!.value).toBe(3);
+      expect(parseExposition(String(r.body)).families.get('other_total')!.samples[0]!.value).toBe(3);
     });
 
     it('keeps exactly one # EOF at the end in OpenMetrics', async () => {
       const { collector } = collectorWithClock();
       const h = createMetricsHandlers({ collector, adminToken: null, append: async (f) => other(f) });
       const r = await h.metrics(req('GET', '/metrics', { accept: PROM_ACCEPT }));
-      expect(r.body.match(/# EOF/g)).toHaveLength(1);
-      expect(r.body.endsWith('other_total 3\n# EOF\n')).toBe(true);
-      expect(parseExposition(r.body, 'openmetrics').families.get('other')!.type).toBe('counter');
+      expect(String(r.body).match(/# EOF/g)).toHaveLength(1);
+      expect(String(r.body).endsWith('other_total 3\n# EOF\n')).toBe(true);
+      expect(parseExposition(String(r.body), 'openmetrics').families.get('other')!.type).toBe('counter');
       const empty = createMetricsHandlers({ collector, adminToken: null, append: () => '' });
       expect((await empty.metrics(req('GET', '/metrics', { accept: PROM_ACCEPT }))).body).toBe(
         empty.exporter.exportOpenMetrics(),

@@ -1,0 +1,94 @@
+/** A minimal protobuf writer: just what `io.prometheus.client.MetricFamily` needs. */
+export class ProtoWriter {
+  private buf = new Uint8Array(1024);
+  private pos = 0;
+  private readonly f64 = new DataView(new ArrayBuffer(8));
+
+  private need(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  /** Unsigned varint of a non-negative integer up to 2^53. */
+  varint(v: number): void {
+    this.need(10);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  /** Zig-zag signed varint (sint32/sint64) for |v| < 2^52. */
+  svarint(v: number): void {
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  tag(field: number, wire: 0 | 1 | 2): void {
+    this.varint(field * 8 + wire);
+  }
+
+  double(field: number, v: number): void {
+    this.tag(field, 1);
+    this.need(8);
+    this.f64.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.buf[this.pos++] = this.f64.getUint8(i);
+  }
+
+  uint(field: number, v: number): void {
+    this.tag(field, 0);
+    this.varint(v);
+  }
+
+  sint(field: number, v: number): void {
+    this.tag(field, 0);
+    this.svarint(v);
+  }
+
+  string(field: number, s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    this.tag(field, 2);
+    this.varint(bytes.length);
+    this.need(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A length-delimited sub-message written by `body`. */
+  message(field: number, body: (w: ProtoWriter) => void): void {
+    const inner = new ProtoWriter();
+    body(inner);
+    this.bytes(field, inner.finish());
+  }
+
+  bytes(field: number, b: Uint8Array): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.need(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Appends already-encoded fields. */
+  raw(b: Uint8Array): void {
+    this.need(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Appends a varint length prefix and the message (the "delimited" encoding). */
+  delimited(b: Uint8Array): void {
+    this.varint(b.length);
+    this.need(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}

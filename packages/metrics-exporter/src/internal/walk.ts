@@ -1,0 +1,196 @@
+import { type CollectorState, type LogSketch, summarizeLatency } from '@gatewayz/metrics-core';
+import { METRIC_FAMILIES as F, type MetricFamilyInfo } from '../families.js';
+import { uniqueSeries } from './unique.js';
+
+export type LabelPairs = readonly (readonly [string, string])[];
+
+/** One state to render, with constant labels (e.g. `worker`) added to each of its series. */
+export interface StatePart {
+  state: CollectorState;
+  labels?: LabelPairs;
+}
+
+/** Extra values the exporter itself owns (e.g. admin refusals). */
+export interface ExporterSelfState {
+  refusals: Record<string, number>;
+}
+
+export interface HistogramData {
+  bounds: readonly number[];
+  /** Per-bucket counts, the last one for +Inf. */
+  buckets: readonly number[];
+  sum: number;
+  count: number;
+  /** Cumulative native-histogram sketch, when the collector keeps one. */
+  native?: LogSketch | undefined;
+}
+
+/** What a format does with the walk: text writes lines, protobuf writes messages. `L` is its label encoding. */
+export interface FamilyWriter<L> {
+  labels(pairs: LabelPairs): L;
+  family(info: MetricFamilyInfo): void;
+  sample(labels: L, value: number): void;
+  histogram(labels: L, h: HistogramData): void;
+  endFamily(): void;
+}
+
+const DROP_REASONS = ['invalid_latency', 'invalid_status', 'invalid_record', 'internal_error'];
+const OVERFLOW_LABELS = ['endpoint', 'method', 'provider', 'model', 'service'];
+const CARDINALITY_LABELS = ['endpoints', 'providers', 'models', 'services'];
+const REFUSALS = ['missing_token', 'wrong_token', 'disabled', 'method', 'unauthorized_scrape'];
+
+const nan = (v: number | null) => (v === null ? Number.NaN : v);
+const avg = (w: { count: number; sum: number }) => (w.count > 0 ? w.sum / w.count : Number.NaN);
+const ratio = (part: number, whole: number, empty: number) => (whole > 0 ? part / whole : empty);
+
+/**
+ * Walks every metric family of the given states in output order, calling the writer. Yields between
+ * families and every few hundred series so a caller can hand control back to the event loop.
+ */
+export function* walkFamilies<L>(
+  inputs: readonly StatePart[],
+  self: ExporterSelfState,
+  w: FamilyWriter<L>,
+): Generator<void, void, undefined> {
+  const parts = inputs.map((p) => {
+    const state = uniqueSeries(p.state);
+    const base = p.labels ?? [];
+    const lab = (...pairs: [string, string][]) => w.labels(base.length ? [...base, ...pairs] : pairs);
+    const endpoints = state.endpoints.map((e) => ({
+      e,
+      label: lab(['endpoint', e.endpoint]),
+      lat: summarizeLatency(e.window),
+      methods: e.methods.map((m) => ({ m, label: lab(['endpoint', e.endpoint], ['method', m.method]) })),
+      statuses: e.statuses.map((s) => ({ s, label: lab(['endpoint', e.endpoint], ['status', s.status]) })),
+    }));
+    const rows = (list: CollectorState['providers'], key: string) =>
+      list.map((p) => ({ p, label: lab([key, p.label]), lat: summarizeLatency(p.window) }));
+    return {
+      state,
+      none: lab(),
+      lab,
+      endpoints,
+      providers: rows(state.providers, 'provider'),
+      models: rows(state.models, 'model'),
+      services: rows(state.services, 'service'),
+    };
+  });
+  type Part = (typeof parts)[number];
+  let emitted = 0;
+
+  const emit = (l: L, v: number) => w.sample(l, v);
+  function* family(info: MetricFamilyInfo, each: (p: Part, emit: (l: L, v: number) => void) => void) {
+    w.family(info);
+    for (const p of parts) {
+      each(p, emit);
+      yield;
+    }
+    w.endFamily();
+  }
+
+  for (const [info, pick] of [
+    [F.latencyAvg, 'avg'],
+    [F.latencyP50, 'p50'],
+    [F.latencyP95, 'p95'],
+    [F.latencyP99, 'p99'],
+  ] as const) {
+    yield* family(info, (p, e) => {
+      for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
+    });
+  }
+  yield* family(F.requests, (p, e) => {
+    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.requests);
+  });
+  yield* family(F.errors, (p, e) => {
+    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
+  });
+  yield* family(F.statuses, (p, e) => {
+    for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
+  });
+
+  w.family(F.duration);
+  for (const p of parts) {
+    for (const e of p.endpoints) {
+      for (const { m, label } of e.methods) {
+        w.histogram(label, { bounds: p.state.histogramBuckets, buckets: m.buckets, sum: m.sum, count: m.buckets.reduce((a, b) => a + b, 0), native: m.native });
+        if (++emitted % 128 === 0) yield;
+      }
+    }
+  }
+  w.endFamily();
+  yield;
+
+  yield* family(F.providerRequests, (p, e) => {
+    for (const r of p.providers) e(r.label, r.p.requests);
+  });
+  yield* family(F.providerErrors, (p, e) => {
+    for (const r of p.providers) e(r.label, r.p.errors);
+  });
+  yield* family(F.providerErrorRate, (p, e) => {
+    for (const r of p.providers) e(r.label, ratio(r.p.window.errors, r.p.window.requests, 0));
+  });
+  yield* family(F.providerLatencyAvg, (p, e) => {
+    for (const r of p.providers) e(r.label, nan(r.lat.avg));
+  });
+  yield* family(F.providerLatencyMin, (p, e) => {
+    for (const r of p.providers) e(r.label, nan(r.lat.min));
+  });
+  yield* family(F.providerLatencyMax, (p, e) => {
+    for (const r of p.providers) e(r.label, nan(r.lat.max));
+  });
+  yield* family(F.modelRequests, (p, e) => {
+    for (const r of p.models) e(r.label, r.p.requests);
+  });
+  yield* family(F.modelErrors, (p, e) => {
+    for (const r of p.models) e(r.label, r.p.errors);
+  });
+  yield* family(F.modelErrorRate, (p, e) => {
+    for (const r of p.models) e(r.label, ratio(r.p.window.errors, r.p.window.requests, 0));
+  });
+  yield* family(F.modelLatencyAvg, (p, e) => {
+    for (const r of p.models) e(r.label, nan(r.lat.avg));
+  });
+
+  yield* family(F.cacheHits, (p, e) => e(p.none, p.state.cache.hits));
+  yield* family(F.cacheMisses, (p, e) => e(p.none, p.state.cache.misses));
+  yield* family(F.cacheHitRate, (p, e) => {
+    const cw = p.state.cache.window;
+    e(p.none, ratio(cw.requests - cw.errors, cw.requests, Number.NaN));
+  });
+  yield* family(F.dbQueries, (p, e) => e(p.none, p.state.db.queries));
+  yield* family(F.dbLatencyAvg, (p, e) => e(p.none, avg(p.state.db.window)));
+  yield* family(F.externalCalls, (p, e) => {
+    for (const r of p.services) e(r.label, r.p.requests);
+  });
+  yield* family(F.externalErrors, (p, e) => {
+    for (const r of p.services) e(r.label, r.p.errors);
+  });
+  yield* family(F.externalLatencyAvg, (p, e) => {
+    for (const r of p.services) e(r.label, avg(r.p.window));
+  });
+  yield* family(F.uptime, (p, e) => e(p.none, Math.max(0, (p.state.timestampMs - p.state.startMs) / 1000)));
+
+  const record = (key: string, known: string[], pick: (s: CollectorState) => Record<string, number>) => (p: Part) => {
+    const values = pick(p.state);
+    for (const k of new Set([...known, ...Object.keys(values)])) w.sample(p.lab([key, k]), values[k] ?? 0);
+  };
+  yield* family(F.dropped, record('reason', DROP_REASONS, (s) => s.dropped));
+  yield* family(F.overflow, record('label', OVERFLOW_LABELS, (s) => s.overflow));
+  yield* family(F.series, record('label', CARDINALITY_LABELS, (s) => s.cardinality));
+
+  // Owned by this exporter, not by any one state: rendered once, without constant labels.
+  const first = parts.slice(0, 1);
+  w.family(F.refusals);
+  for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)])) w.sample(w.labels([['reason', k]]), self.refusals[k] ?? 0);
+  w.endFamily();
+  const cluster = first[0]?.state.cluster;
+  if (cluster) {
+    w.family(F.clusterWorkers);
+    w.sample(w.labels([['state', 'answered']]), cluster.answered);
+    w.sample(w.labels([['state', 'skipped']]), cluster.workers - cluster.answered);
+    w.endFamily();
+    w.family(F.clusterSkipped);
+    w.sample(w.labels([]), cluster.skippedTotal);
+    w.endFamily();
+  }
+}
