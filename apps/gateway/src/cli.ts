@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       `  reset       POST ${u}/metrics/reset  (${resetOn ? 'enabled: Authorization: Bearer $METRICS_ADMIN_TOKEN' : 'disabled: set METRICS_ADMIN_TOKEN'})`,
       `  outage      curl -s -X POST ${u}/api/admin/providers/anthropic/outage -d '{"seconds": 30}'${resetOn ? " -H 'authorization: Bearer ...'" : ''}`,
       '',
-      `  traffic     npx -y pnpm@12.4.2 --filter @gatewayz/gateway traffic -- --url ${u} --duration 60 --rps 50`,
+      `  traffic     npx -y pnpm@12.4.2 traffic -- --url ${u} --duration 60 --rps 50   (from the repository root)`,
       '',
       `  upstreams   ${gateway.providers.map((p) => `${p.name} ${p.url}`).join(', ')}; billing ${gateway.billingUrl}`,
       '',
