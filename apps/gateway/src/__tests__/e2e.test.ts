@@ -176,7 +176,7 @@ describe.each(FRAMEWORKS)('demo gateway on %s', (framework) => {
       rps: 60,
       seed: 11,
       adminToken: TOKEN,
-      outage: { provider: 'google', at: 0.3, for: 0.4 },
+      outage: { provider: 'google', at: 0.2, for: 0.6 },
       onProgress: (l) => lines.push(l),
     });
     expect(report.sent).toBeGreaterThanOrEqual(150);
