@@ -124,6 +124,16 @@ export class MetricsCollector {
     this.dbWindow = win(false);
   }
 
+  /** The current sub-window; a clock that returns garbage falls back to `Date.now()`. */
+  private epoch(): number {
+    return Math.floor(this.safeNow() / this.slotMs);
+  }
+
+  private safeNow(): number {
+    const now = this.now();
+    return typeof now === 'number' && Number.isFinite(now) ? now : Date.now();
+  }
+
   private drop(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
@@ -150,7 +160,7 @@ export class MetricsCollector {
       this.drop('invalid_record');
       return;
     }
-    const now = this.now();
+    const epoch = this.epoch();
     const latency = this.latency(r.latencySeconds);
     let status = r.statusCode;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
@@ -176,7 +186,7 @@ export class MetricsCollector {
     }
     series.requests++;
     if (error) series.errors++;
-    if (latency === latency) {
+    if (!Number.isNaN(latency)) {
       series.sum += latency;
       series.count++;
       const b = this.options.histogramBuckets;
@@ -186,24 +196,24 @@ export class MetricsCollector {
       series.native.add(latency);
     }
     ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
-    ep.window.record(now, latency, error);
+    ep.window.record(epoch, latency, error);
 
     this.totalRequests++;
     if (error) this.totalErrors++;
-    this.totalWindow.record(now, latency, error);
+    this.totalWindow.record(epoch, latency, error);
 
     const provider = r.provider;
     if (provider !== undefined && provider !== null && provider !== '') {
-      this.count(this.providers.getAny(provider), now, latency, error);
+      this.count(this.providers.getAny(provider), epoch, latency, error);
     }
     const model = r.model;
-    if (model !== undefined && model !== null && model !== '') this.count(this.models.getAny(model), now, latency, error);
+    if (model !== undefined && model !== null && model !== '') this.count(this.models.getAny(model), epoch, latency, error);
   }
 
-  private count(s: CounterSeries, now: number, latency: number, error: boolean): void {
+  private count(s: CounterSeries, epoch: number, latency: number, error: boolean): void {
     s.requests++;
     if (error) s.errors++;
-    s.window.record(now, latency, error);
+    s.window.record(epoch, latency, error);
   }
 
   /**
@@ -236,7 +246,7 @@ export class MetricsCollector {
   recordCacheHit(): void {
     this.cacheHits++;
     try {
-      this.cacheWindow.record(this.now(), Number.NaN, false);
+      this.cacheWindow.record(this.epoch(), Number.NaN, false);
     } catch {
       this.drop('internal_error');
     }
@@ -245,7 +255,7 @@ export class MetricsCollector {
   recordCacheMiss(): void {
     this.cacheMisses++;
     try {
-      this.cacheWindow.record(this.now(), Number.NaN, true);
+      this.cacheWindow.record(this.epoch(), Number.NaN, true);
     } catch {
       this.drop('internal_error');
     }
@@ -255,7 +265,7 @@ export class MetricsCollector {
   recordDbQuery(latencySeconds: number): void {
     this.dbQueries++;
     try {
-      this.dbWindow.record(this.now(), this.latency(latencySeconds), false);
+      this.dbWindow.record(this.epoch(), this.latency(latencySeconds), false);
     } catch {
       this.drop('internal_error');
     }
@@ -267,7 +277,7 @@ export class MetricsCollector {
       const s = this.services.getAny(service);
       const error = call?.error === true;
       const latency = call?.latencySeconds === undefined ? Number.NaN : this.latency(call.latencySeconds);
-      this.count(s, this.now(), latency, error);
+      this.count(s, this.epoch(), latency, error);
     } catch {
       this.drop('internal_error');
     }
@@ -275,7 +285,7 @@ export class MetricsCollector {
 
   /** The raw, mergeable state: cumulative counters plus each window merged over its live sub-windows. */
   state(): CollectorState {
-    const now = this.now();
+    const now = this.safeNow();
     const series = (l: LabelInterner<CounterSeries>): CounterSeriesState[] =>
       Array.from(l.values(), (s) => ({ label: s.label, requests: s.requests, errors: s.errors, window: s.window.view(now) }));
     return {

@@ -91,7 +91,8 @@ function positiveInt(name: string, v: unknown, max: number): number {
   return v;
 }
 
-const defaultNow = (): number => performance.timeOrigin + performance.now();
+const origin = performance.timeOrigin;
+const defaultNow = (): number => origin + performance.now();
 
 /** The entries of an options sub-object that are not `undefined`, so `{ endpoints: undefined }` means the default. */
 function defined<T extends object>(o: T | undefined): Partial<T> {

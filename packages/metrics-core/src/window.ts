@@ -80,8 +80,7 @@ export class SlidingWindow {
     this.ring = Array.from({ length: slots }, () => new Slot(scale));
   }
 
-  private head(nowMs: number): Slot {
-    const epoch = Math.floor(nowMs / this.slotMs);
+  private head(epoch: number): Slot {
     const n = this.ring.length;
     // A clock before 1970 (or a test clock starting below 0) gives a negative epoch: wrap it into the ring.
     const slot = this.ring[((epoch % n) + n) % n]!;
@@ -89,18 +88,23 @@ export class SlidingWindow {
     return slot;
   }
 
-  /** Records one request. `latency` is a validated value in seconds, or NaN when it had none. */
-  record(nowMs: number, latency: number, error: boolean): void {
-    const s = this.head(nowMs);
+  /** Records one request in sub-window `epoch` (see {@link epochOf}). `latency` is a validated value in seconds, or NaN when it had none. */
+  record(epoch: number, latency: number, error: boolean): void {
+    const s = this.head(epoch);
     s.requests++;
     if (error) s.errors++;
-    if (latency === latency) {
+    if (!Number.isNaN(latency)) {
       s.count++;
       s.sum += latency;
       if (latency < s.min) s.min = latency;
       if (latency > s.max) s.max = latency;
       s.sketch?.add(latency);
     }
+  }
+
+  /** The sub-window a clock reading falls in; every window of one collector shares it. */
+  static epochOf(nowMs: number, slotMs: number): number {
+    return Math.floor(nowMs / slotMs);
   }
 
   view(nowMs: number): WindowView {

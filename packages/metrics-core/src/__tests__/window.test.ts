@@ -98,7 +98,7 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     const ring = (win as unknown as { ring: { sketch: unknown }[] }).ring;
     expect(new Set(ring).size).toBe(5);
     expect(new Set(ring.map((s) => s.sketch)).size).toBe(5);
-    for (let t = 0; t < 5; t++) win.record(t * 1000, t + 1, false);
+    for (let t = 0; t < 5; t++) win.record(SlidingWindow.epochOf(t * 1000, 1000), t + 1, false);
     const v = win.view(4000);
     expect(v.count).toBe(5);
     expect(v.sum).toBe(15);
