@@ -68,7 +68,9 @@ describe('native histograms through the protobuf exposition', () => {
       const sketch = collector.state().endpoints[0]!.methods[0]!.native!.quantile(q);
       // The sketch itself is within α of the exact value; Prometheus interpolates inside the same bucket.
       expect(Math.abs(sketch - exact) / exact).toBeLessThanOrEqual(sketchRelativeAccuracy(6) * (1 + 1e-9));
-      rows.push(`q=${q} prometheus=${got.toFixed(6)} sketch=${sketch.toFixed(6)} exact=${exact.toFixed(6)} err=${((100 * Math.abs(got - exact)) / exact).toFixed(3)}%`);
+      rows.push(
+        `q=${q} prometheus=${got.toFixed(6)} sketch=${sketch.toFixed(6)} exact=${exact.toFixed(6)} err=${((100 * Math.abs(got - exact)) / exact).toFixed(3)}%`,
+      );
       expect(Math.abs(got - exact) / exact).toBeLessThanOrEqual(width + 1e-3);
       expect(Math.abs(got - sketch) / sketch).toBeLessThanOrEqual(width + 1e-3);
     }

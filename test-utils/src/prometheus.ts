@@ -81,7 +81,8 @@ export async function startPrometheus(options: {
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
-    if (spawnError) throw new Error(`cannot start ${PROMETHEUS_BIN} (apt-get install -y prometheus): ${spawnError.message}`);
+    if (spawnError)
+      throw new Error(`cannot start ${PROMETHEUS_BIN} (apt-get install -y prometheus): ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${output}`);
     try {
       const r = await fetch(`${url}/-/ready`);
@@ -99,7 +100,8 @@ export async function startPrometheus(options: {
     if (body.status !== 'success') throw new Error(`${path}: ${body.errorType}: ${body.error}`);
     return body.data;
   };
-  const query = async (expr: string) => (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result as PromResult[];
+  const query = async (expr: string) =>
+    (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result as PromResult[];
 
   return {
     url,

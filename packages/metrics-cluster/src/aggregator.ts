@@ -59,7 +59,8 @@ export class ClusterAggregator {
 
   constructor(options: ClusterAggregatorOptions = {}) {
     const t = options.timeoutMs ?? 1000;
-    if (typeof t !== 'number' || !(t > 0)) throw new MetricsError('INVALID_OPTION', 'timeoutMs must be a positive number');
+    if (typeof t !== 'number' || !(t > 0))
+      throw new MetricsError('INVALID_OPTION', 'timeoutMs must be a positive number');
     this.timeoutMs = t;
     this.local = options.local;
     this.includeCluster = options.includeClusterWorkers ?? true;
@@ -75,7 +76,8 @@ export class ClusterAggregator {
   private workers(): { name: string; w: WorkerLike }[] {
     const out: { name: string; w: WorkerLike }[] = [];
     if (this.includeCluster && cluster.isPrimary && cluster.workers) {
-      for (const w of Object.values(cluster.workers)) if (w) out.push({ name: `cluster:${w.id}`, w: w as unknown as WorkerLike });
+      for (const w of Object.values(cluster.workers))
+        if (w) out.push({ name: `cluster:${w.id}`, w: w as unknown as WorkerLike });
     }
     for (const w of this.threads) out.push({ name: `thread:${w.threadId ?? '?'}`, w });
     return out;

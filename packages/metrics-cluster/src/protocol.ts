@@ -5,9 +5,17 @@ export type ClusterRequest = { [TAG]: 'collect' | 'reset'; id: number };
 export type ClusterReply = { [TAG]: 'state'; id: number; state: string } | { [TAG]: 'reset-done'; id: number };
 
 export function isRequest(m: unknown): m is ClusterRequest {
-  return typeof m === 'object' && m !== null && ((m as ClusterRequest)[TAG] === 'collect' || (m as ClusterRequest)[TAG] === 'reset');
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    ((m as ClusterRequest)[TAG] === 'collect' || (m as ClusterRequest)[TAG] === 'reset')
+  );
 }
 
 export function isReply(m: unknown): m is ClusterReply {
-  return typeof m === 'object' && m !== null && ((m as ClusterReply)[TAG] === 'state' || (m as ClusterReply)[TAG] === 'reset-done');
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    ((m as ClusterReply)[TAG] === 'state' || (m as ClusterReply)[TAG] === 'reset-done')
+  );
 }

@@ -39,7 +39,9 @@ export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () 
     port = pp as unknown as MessageEndpoint;
     send = (m) => pp.postMessage(m);
   } else {
-    throw new TypeError('@gatewayz/metrics-cluster: serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port');
+    throw new TypeError(
+      '@gatewayz/metrics-cluster: serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port',
+    );
   }
   const onMessage = (m: unknown) => {
     if (!isRequest(m)) return;

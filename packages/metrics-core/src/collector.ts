@@ -1,8 +1,14 @@
-import { LabelInterner, OVERFLOW_LABEL } from './internal/labels.js';
 import { evaluateHealth, type HealthReport } from './health.js';
+import { LabelInterner, OVERFLOW_LABEL } from './internal/labels.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { type CollectorState, type CounterSeriesState, type MetricsSnapshot, summarizeState } from './state.js';
 import { LogSketch } from './sketch.js';
+import {
+  type CollectorState,
+  type CounterSeriesState,
+  type EndpointState,
+  type MetricsSnapshot,
+  summarizeState,
+} from './state.js';
 import { SlidingWindow } from './window.js';
 
 /** One finished request, in plain values. */
@@ -106,15 +112,24 @@ export class MetricsCollector {
     const len = o.limits.labelLength;
     const win = (sketch: boolean) => new SlidingWindow(this.slotMs, o.windowSlots, sketch ? o.sketchScale : undefined);
     const counter = (label: string): CounterSeries => ({ label, requests: 0, errors: 0, window: win(false) });
-    this.endpoints = new LabelInterner(o.limits.endpoints, len, (endpoint) => ({
-      endpoint,
-      byMethod: [],
-      statuses: new Map(),
-      window: win(true),
-    }), 'unknown');
+    this.endpoints = new LabelInterner(
+      o.limits.endpoints,
+      len,
+      (endpoint) => ({
+        endpoint,
+        byMethod: [],
+        statuses: new Map(),
+        window: win(true),
+      }),
+      'unknown',
+    );
     let nextMethod = 0;
-    this.methods = new LabelInterner(o.limits.methods, 32, (label) => ({ id: nextMethod++, label }), 'UNKNOWN', (l) =>
-      l.toUpperCase(),
+    this.methods = new LabelInterner(
+      o.limits.methods,
+      32,
+      (label) => ({ id: nextMethod++, label }),
+      'UNKNOWN',
+      (l) => l.toUpperCase(),
     );
     this.providers = new LabelInterner(o.limits.providers, len, counter, 'unknown');
     this.models = new LabelInterner(o.limits.models, len, counter, 'unknown');
@@ -207,7 +222,8 @@ export class MetricsCollector {
       this.count(this.providers.getAny(provider), epoch, latency, error);
     }
     const model = r.model;
-    if (model !== undefined && model !== null && model !== '') this.count(this.models.getAny(model), epoch, latency, error);
+    if (model !== undefined && model !== null && model !== '')
+      this.count(this.models.getAny(model), epoch, latency, error);
   }
 
   private count(s: CounterSeries, epoch: number, latency: number, error: boolean): void {
@@ -220,7 +236,12 @@ export class MetricsCollector {
    * Starts a manual timer. Call the returned function once, when the request ends; later calls are ignored.
    * Provider and model may be given at start or at end.
    */
-  startRequest(start: { endpoint: string; method: string; provider?: string; model?: string }): (end: RequestEnd) => void {
+  startRequest(start: {
+    endpoint: string;
+    method: string;
+    provider?: string;
+    model?: string;
+  }): (end: RequestEnd) => void {
     const t0 = this.now();
     let done = false;
     return (end: RequestEnd) => {
@@ -285,9 +306,18 @@ export class MetricsCollector {
 
   /** The raw, mergeable state: cumulative counters plus each window merged over its live sub-windows. */
   state(): CollectorState {
+    return this.buildState(true);
+  }
+
+  private buildState(withEndpoints: boolean): CollectorState {
     const now = this.safeNow();
     const series = (l: LabelInterner<CounterSeries>): CounterSeriesState[] =>
-      Array.from(l.values(), (s) => ({ label: s.label, requests: s.requests, errors: s.errors, window: s.window.view(now) }));
+      Array.from(l.values(), (s) => ({
+        label: s.label,
+        requests: s.requests,
+        errors: s.errors,
+        window: s.window.view(now),
+      }));
     return {
       timestampMs: now,
       startMs: this.startMs,
@@ -295,14 +325,7 @@ export class MetricsCollector {
       sketchScale: this.options.sketchScale,
       histogramBuckets: [...this.options.histogramBuckets],
       totals: { requests: this.totalRequests, errors: this.totalErrors, window: this.totalWindow.view(now) },
-      endpoints: Array.from(this.endpoints.values(), (e) => ({
-        endpoint: e.endpoint,
-        methods: e.byMethod
-          .filter((m): m is MethodSeries => m !== undefined)
-          .map((m) => ({ method: m.method, requests: m.requests, errors: m.errors, buckets: Array.from(m.buckets), sum: m.sum, count: m.count, native: m.native })),
-        statuses: Array.from(e.statuses, ([status, count]) => ({ status: status === UNKNOWN_STATUS ? 'unknown' : String(status), count })),
-        window: e.window.view(now),
-      })),
+      endpoints: withEndpoints ? Array.from(this.endpoints.values(), (e) => this.endpointState(e, now)) : [],
       providers: series(this.providers),
       models: series(this.models),
       services: series(this.services),
@@ -323,6 +346,47 @@ export class MetricsCollector {
         services: this.services.size,
       },
     };
+  }
+
+  private endpointState(e: EndpointSeries, now: number): EndpointState {
+    return {
+      endpoint: e.endpoint,
+      methods: e.byMethod
+        .filter((m): m is MethodSeries => m !== undefined)
+        .map((m) => ({
+          method: m.method,
+          requests: m.requests,
+          errors: m.errors,
+          buckets: Array.from(m.buckets),
+          sum: m.sum,
+          count: m.count,
+          native: m.native,
+        })),
+      statuses: Array.from(e.statuses, ([status, count]) => ({
+        status: status === UNKNOWN_STATUS ? 'unknown' : String(status),
+        count,
+      })),
+      window: e.window.view(now),
+    };
+  }
+
+  /**
+   * {@link state}, built in batches of `batchSize` endpoints with a yield to the event loop between
+   * them, so a collector with thousands of series never blocks the loop for long. Each series is
+   * read atomically; series read later may include records made during the yields.
+   */
+  async stateAsync(options: { batchSize?: number } = {}): Promise<CollectorState> {
+    const batch = Math.max(1, options.batchSize ?? 256);
+    const all = Array.from(this.endpoints.values());
+    const endpoints: EndpointState[] = [];
+    for (let i = 0; i < all.length; i += batch) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r));
+      const now = this.safeNow();
+      for (let j = i; j < Math.min(all.length, i + batch); j++) endpoints.push(this.endpointState(all[j]!, now));
+    }
+    const s = this.buildState(false);
+    s.endpoints = endpoints;
+    return s;
   }
 
   /** A point-in-time, JSON-serialisable view. */

@@ -87,7 +87,8 @@ function bad(message: string): never {
 }
 
 function positiveInt(name: string, v: unknown, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) bad(`${name} must be an integer in 1..${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    bad(`${name} must be an integer in 1..${max}, got ${String(v)}`);
   return v;
 }
 
@@ -109,7 +110,8 @@ export function resolveHealth(h: HealthThresholds | undefined): Required<HealthT
     const v = out[k];
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(`health.${k} must be a number in 0..1`);
   }
-  if (out.degradedErrorRate > out.unhealthyErrorRate) bad('health.degradedErrorRate must not exceed health.unhealthyErrorRate');
+  if (out.degradedErrorRate > out.unhealthyErrorRate)
+    bad('health.degradedErrorRate must not exceed health.unhealthyErrorRate');
   if (typeof out.minRequests !== 'number' || !Number.isInteger(out.minRequests) || out.minRequests < 0) {
     bad('health.minRequests must be a non-negative integer');
   }
@@ -124,7 +126,8 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
   }
   const windowSlots = positiveInt('windowSlots', o.windowSlots ?? 5, 3600);
   const sketchScale = o.sketchScale ?? 6;
-  if (!Number.isInteger(sketchScale) || sketchScale < 0 || sketchScale > 8) bad('sketchScale must be an integer in 0..8');
+  if (!Number.isInteger(sketchScale) || sketchScale < 0 || sketchScale > 8)
+    bad('sketchScale must be an integer in 0..8');
   const buckets = o.histogramBuckets ?? DEFAULT_BUCKETS;
   if (!Array.isArray(buckets) || buckets.length === 0) bad('histogramBuckets must be a non-empty array');
   for (let i = 0; i < buckets.length; i++) {

@@ -158,7 +158,8 @@ export class LogSketch {
 
   /** Adds every count of `other` into this sketch. Exact: merge(split(x)) equals sketch(x). */
   merge(other: LogSketch): this {
-    if (other.scale !== this.scale) throw new MetricsError('INCOMPATIBLE_STATE', 'cannot merge sketches of different scales');
+    if (other.scale !== this.scale)
+      throw new MetricsError('INCOMPATIBLE_STATE', 'cannot merge sketches of different scales');
     if (other.count === 0) return this;
     this.count += other.count;
     this.sum += other.sum;

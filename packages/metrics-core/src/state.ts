@@ -102,9 +102,15 @@ const cloneMethod = (m: MethodState): MethodState => ({
 
 function addEndpoint(a: EndpointState, b: EndpointState): void {
   mergeByKey(a.methods, b.methods, (m) => m.method, cloneMethod, addMethod);
-  mergeByKey(a.statuses, b.statuses, (s) => s.status, (s) => ({ ...s }), (x, y) => {
-    x.count += y.count;
-  });
+  mergeByKey(
+    a.statuses,
+    b.statuses,
+    (s) => s.status,
+    (s) => ({ ...s }),
+    (x, y) => {
+      x.count += y.count;
+    },
+  );
   mergeViews(a.window, b.window);
 }
 
@@ -118,7 +124,7 @@ function addRecord(a: Record<string, number>, b: Record<string, number>): void {
  * The inputs are not modified.
  */
 export function mergeStates(states: readonly CollectorState[]): CollectorState {
-  const [first, ...rest] = states;
+  const first = states[0];
   if (!first) throw new MetricsError('INCOMPATIBLE_STATE', 'mergeStates needs at least one state');
   const out: CollectorState = {
     ...first,
@@ -224,7 +230,11 @@ export interface MetricsSnapshot {
     latency: LatencySummary;
   }[];
   models: { model: string; requests: number; errors: number; errorRate: number; latency: LatencySummary }[];
-  cache: { hits: number; misses: number; /** Window hit rate; `null` when the window saw no cache lookups. */ hitRate: number | null };
+  cache: {
+    hits: number;
+    misses: number /** Window hit rate; `null` when the window saw no cache lookups. */;
+    hitRate: number | null;
+  };
   database: { queries: number; latencyAvg: number | null };
   externalApis: { service: string; calls: number; errors: number; latencyAvg: number | null }[];
   self: { dropped: Record<string, number>; overflow: Record<string, number>; cardinality: Record<string, number> };

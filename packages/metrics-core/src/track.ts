@@ -60,7 +60,10 @@ export function statusOfError(error: unknown): number {
  * Wraps a sync or async function so each call is recorded. A sync function stays sync and an async
  * one returns the very same promise; the result, `this` and any thrown error pass through unchanged.
  */
-export function trackRequest<F extends (...args: any[]) => any>(options: TrackRequestOptions<Awaited<ReturnType<F>>>, fn: F): F {
+export function trackRequest<F extends (...args: any[]) => any>(
+  options: TrackRequestOptions<Awaited<ReturnType<F>>>,
+  fn: F,
+): F {
   if (typeof fn !== 'function') throw new TypeError('@gatewayz/metrics-core: trackRequest needs a function to wrap');
   if (!options || typeof options.endpoint !== 'string') {
     throw new TypeError('@gatewayz/metrics-core: trackRequest needs options with a string endpoint');
@@ -80,7 +83,11 @@ export function trackRequest<F extends (...args: any[]) => any>(options: TrackRe
       fail(err);
       throw err;
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (
+      result !== null &&
+      (typeof result === 'object' || typeof result === 'function') &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
       // Observe without chaining: the caller gets the original promise, settled as it would be.
       (result as PromiseLike<unknown>).then(
         (v) => end({ statusCode: safe(() => statusOf(v as Awaited<ReturnType<F>>), 200) }),
@@ -109,10 +116,8 @@ function safe(f: () => number, fallback: number): number {
  * Works on sync and async methods alike, with the same guarantees as {@link trackRequest}.
  */
 export function tracked<R = unknown>(options: TrackRequestOptions<R>) {
-  return function <This, Args extends unknown[], Ret>(
+  return <This, Args extends unknown[], Ret>(
     target: (this: This, ...args: Args) => Ret,
     _context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Ret>,
-  ): (this: This, ...args: Args) => Ret {
-    return trackRequest(options as TrackRequestOptions<any>, target);
-  };
+  ): ((this: This, ...args: Args) => Ret) => trackRequest(options as TrackRequestOptions<any>, target);
 }

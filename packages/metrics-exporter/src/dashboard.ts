@@ -3,7 +3,10 @@
  * endpoint and draws latency quantiles, request and error rates, health, providers, models and cache.
  */
 export function dashboardHtml(options: { jsonPath: string; intervalMs?: number; title?: string }): string {
-  const config = JSON.stringify({ jsonPath: options.jsonPath, intervalMs: options.intervalMs ?? 1000 }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({ jsonPath: options.jsonPath, intervalMs: options.intervalMs ?? 1000 }).replace(
+    /</g,
+    '\\u003c',
+  );
   const title = (options.title ?? 'gatewayz metrics').replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,13 +1,18 @@
-import { type CollectorState, type MetricsSnapshot, summarizeState } from '@gatewayz/metrics-core';
 import type { HealthThresholds } from '@gatewayz/metrics-core';
+import { type CollectorState, type MetricsSnapshot, summarizeState } from '@gatewayz/metrics-core';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { renderProtobuf } from './protobufFormat.js';
-import { type ExporterSelfState, renderChunks, renderText } from './textFormat.js';
+import { type ExporterSelfState, renderText, timedChunks } from './textFormat.js';
+
+/** Longest stretch an async export holds the event loop before yielding, in milliseconds. */
+const SLICE_MS = 4;
 
 /** Anything that yields a collector state: a `MetricsCollector`, or an aggregator of several. */
 export interface MetricsSource {
   /** The state to render; a cluster aggregator returns it asynchronously. */
   state(): CollectorState | Promise<CollectorState>;
+  /** Optional: the state built in slices that yield to the event loop (a `MetricsCollector` has it). */
+  stateAsync?(): Promise<CollectorState>;
   options?: { health?: HealthThresholds };
 }
 
@@ -29,14 +34,17 @@ export class PrometheusExporter {
   private readonly options: Required<PrometheusExporterOptions>;
   /** Counters the exporter owns, rendered as `gatewayz_metrics_admin_refusals_total`. */
   readonly self: ExporterSelfState = { refusals: {} };
-  private readonly cache = new Map<ExpositionFormat, { at: number; body: Promise<string> }>();
+  private readonly cache = new Map<ExpositionFormat, { at: number; body: Promise<Buffer> }>();
 
   constructor(source: MetricsSource, options: PrometheusExporterOptions = {}) {
     if (!source || typeof source.state !== 'function') {
-      throw new TypeError('@gatewayz/metrics-exporter: PrometheusExporter needs a MetricsCollector (or any object with state())');
+      throw new TypeError(
+        '@gatewayz/metrics-exporter: PrometheusExporter needs a MetricsCollector (or any object with state())',
+      );
     }
     const cacheMs = options.cacheMs ?? 0;
-    if (typeof cacheMs !== 'number' || !(cacheMs >= 0)) throw new TypeError('@gatewayz/metrics-exporter: cacheMs must be >= 0');
+    if (typeof cacheMs !== 'number' || !(cacheMs >= 0))
+      throw new TypeError('@gatewayz/metrics-exporter: cacheMs must be >= 0');
     this.source = source;
     this.options = { yieldBetweenChunks: options.yieldBetweenChunks ?? true, cacheMs };
   }
@@ -60,29 +68,40 @@ export class PrometheusExporter {
   }
 
   /** Either format, rendered in chunks that yield to the event loop so a large scrape does not block it. */
-  exportAsync(format: ExpositionFormat = 'text'): Promise<string> {
+  async exportAsync(format: ExpositionFormat = 'text'): Promise<string> {
+    return (await this.exportAsyncBuffer(format)).toString('utf8');
+  }
+
+  /**
+   * {@link exportAsync} as UTF-8 bytes, without ever building one large string (what the handlers
+   * send). Concurrent calls within `cacheMs` share one rendering.
+   */
+  exportAsyncBuffer(format: ExpositionFormat = 'text'): Promise<Buffer> {
     const { cacheMs } = this.options;
     if (cacheMs > 0) {
       const hit = this.cache.get(format);
       const now = Date.now();
       if (hit && now - hit.at < cacheMs) return hit.body;
-      const body = this.renderAsync(format);
+      const body = this.renderAsyncBuffer(format);
       this.cache.set(format, { at: now, body });
       return body;
     }
-    return this.renderAsync(format);
+    return this.renderAsyncBuffer(format);
   }
 
-  private async renderAsync(format: ExpositionFormat): Promise<string> {
-    const state = await this.source.state();
-    let out = '';
+  private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
+    const state = await (this.source.stateAsync ? this.source.stateAsync() : this.source.state());
+    const slice = this.options.yieldBetweenChunks ? SLICE_MS : Number.POSITIVE_INFINITY;
+    // Chunks go into Buffers: a large exposition then leaves no long-lived rope of small strings for the GC.
+    const parts: Buffer[] = [];
     let first = true;
-    for (const chunk of renderChunks(state, format, this.self)) {
+    for (const chunk of timedChunks(state, format, this.self, slice)) {
       if (!first && this.options.yieldBetweenChunks) await new Promise<void>((r) => setImmediate(r));
       first = false;
-      out += chunk;
+      if (chunk !== '') parts.push(Buffer.from(chunk, 'utf8'));
     }
-    return format === 'openmetrics' ? `${out}# EOF\n` : out;
+    if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
+    return Buffer.concat(parts);
   }
 
   /** Delimited protobuf `MetricFamily` messages, with native-histogram buckets on `http_request_duration_seconds`. */

@@ -121,13 +121,19 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
   const prefix = (options.prefix ?? '/metrics').replace(/\/+$/, '') || '/metrics';
   if (!prefix.startsWith('/')) throw new TypeError('@gatewayz/metrics-exporter: prefix must start with "/"');
   const adminToken = options.adminToken === undefined ? process.env.METRICS_ADMIN_TOKEN : options.adminToken;
-  if (adminToken != null && adminToken !== '' && (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)) {
+  if (
+    adminToken != null &&
+    adminToken !== '' &&
+    (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
+  ) {
     throw new TypeError(`@gatewayz/metrics-exporter: adminToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
   }
   const token = adminToken || undefined;
   const scrapeAuth = options.scrapeAuth;
   if (scrapeAuth?.bearerToken !== undefined && scrapeAuth.bearerToken.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new TypeError(`@gatewayz/metrics-exporter: scrapeAuth.bearerToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+    throw new TypeError(
+      `@gatewayz/metrics-exporter: scrapeAuth.bearerToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
+    );
   }
   if (scrapeAuth && scrapeAuth.bearerToken === undefined && scrapeAuth.basic === undefined) {
     throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth needs bearerToken or basic');
@@ -151,7 +157,9 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     : undefined;
 
   const onlyGet = (req: MetricsRequest): MetricsResponse | undefined =>
-    req.method === 'GET' || req.method === 'HEAD' ? undefined : json(405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+    req.method === 'GET' || req.method === 'HEAD'
+      ? undefined
+      : json(405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
 
   const scrapeAllowed = (req: MetricsRequest): MetricsResponse | undefined => {
     if (!scrapeAuth) return undefined;
@@ -173,17 +181,19 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     async metrics(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
-      const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), { protobuf: options.protobuf ?? !options.append });
+      const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
+        protobuf: options.protobuf ?? !options.append,
+      });
       const done = (body: string | Buffer) =>
         headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
       if (format === 'protobuf') return done(await exporter.exportProtobuf());
-      let body = await exporter.exportAsync(format);
-      if (options.append) {
-        const extra = stripEof(await options.append(format));
-        if (format === 'openmetrics') body = `${stripEof(body)}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}# EOF\n`;
-        else body = `${body}${extra}${extra.endsWith('\n') || extra === '' ? '' : '\n'}`;
-      }
-      return done(body);
+      if (!options.append) return done(await exporter.exportAsyncBuffer(format));
+      const body = await exporter.exportAsync(format);
+      const extra = stripEof(await options.append(format));
+      const newline = extra.endsWith('\n') || extra === '' ? '' : '\n';
+      return done(
+        format === 'openmetrics' ? `${stripEof(body)}${extra}${newline}# EOF\n` : `${body}${extra}${newline}`,
+      );
     },
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
@@ -235,7 +245,8 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         headers: {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
-          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          'content-security-policy':
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
           'x-content-type-options': 'nosniff',
         },
         body: dashboardHtmlText,

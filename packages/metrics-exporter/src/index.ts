@@ -21,8 +21,8 @@ export {
   setMetricsLabels,
   writeNodeResponse,
 } from './node.js';
-export { renderProtobuf } from './protobufFormat.js';
 export type { PromClientMetricsOptions, PromClientRegistryLike } from './promClient.js';
 export { registerPromClientMetrics } from './promClient.js';
+export { renderProtobuf } from './protobufFormat.js';
 export type { ExporterSelfState, MetricFamilyInfo, StatePart } from './textFormat.js';
 export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';

@@ -36,7 +36,10 @@ export function negotiateScrapeFormat(
   return negotiate(accept, options.protobuf ?? true);
 }
 
-function negotiate(accept: string | string[] | undefined | null, protobuf: boolean): { format: ScrapeFormat; contentType: string } {
+function negotiate(
+  accept: string | string[] | undefined | null,
+  protobuf: boolean,
+): { format: ScrapeFormat; contentType: string } {
   const header = Array.isArray(accept) ? accept.join(',') : accept;
   let best: ScrapeFormat = 'text';
   let bestQ = -1;
@@ -60,8 +63,7 @@ function negotiate(accept: string | string[] | undefined | null, protobuf: boole
         params.includes('encoding=delimited')
       ) {
         format = 'protobuf';
-      }
-      else if (type === 'text/plain' || type === '*/*' || type === 'text/*') format = 'text';
+      } else if (type === 'text/plain' || type === '*/*' || type === 'text/*') format = 'text';
       if (format && q > bestQ) {
         best = format;
         bestQ = q;

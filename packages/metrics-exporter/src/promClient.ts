@@ -23,7 +23,7 @@ interface PromValue {
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-const unescape = (s: string) => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+const unescapeValue = (s: string) => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 const number = (s: string) =>
   s === '+Inf' ? Number.POSITIVE_INFINITY : s === '-Inf' ? Number.NEGATIVE_INFINITY : Number(s);
 
@@ -40,7 +40,7 @@ function parseFamilies(text: string): Map<string, PromValue[]> {
     const m = line.startsWith('#') ? null : SAMPLE.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescapeValue(l[2]!);
     current.push({ labels, value: number(m[3]!), metricName: m[1]! });
   }
   return families;

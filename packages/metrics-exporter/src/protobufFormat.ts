@@ -1,7 +1,14 @@
 import { type CollectorState, SKETCH_ZERO_THRESHOLD } from '@gatewayz/metrics-core';
 import type { MetricFamilyInfo } from './families.js';
 import { ProtoWriter } from './internal/protoWriter.js';
-import { type ExporterSelfState, type FamilyWriter, type HistogramData, type LabelPairs, type StatePart, walkFamilies } from './internal/walk.js';
+import {
+  type ExporterSelfState,
+  type FamilyWriter,
+  type HistogramData,
+  type LabelPairs,
+  type StatePart,
+  walkFamilies,
+} from './internal/walk.js';
 
 const TYPE = { counter: 0, gauge: 1, histogram: 4 } as const;
 
@@ -123,7 +130,10 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
  * native histograms are enabled. `http_request_duration_seconds` carries both its classic buckets
  * and its native-histogram buckets (the collector's cumulative sketch, schema = sketch scale).
  */
-export function renderProtobuf(state: CollectorState | readonly StatePart[], self: ExporterSelfState = { refusals: {} }): Uint8Array {
+export function renderProtobuf(
+  state: CollectorState | readonly StatePart[],
+  self: ExporterSelfState = { refusals: {} },
+): Uint8Array {
   const parts: readonly StatePart[] = Array.isArray(state) ? state : [{ state: state as CollectorState }];
   const w = new ProtobufWriter();
   for (const _ of walkFamilies(parts, self, w)) {

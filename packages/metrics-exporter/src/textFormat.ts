@@ -11,8 +11,8 @@ import {
 } from './internal/walk.js';
 import type { ExpositionFormat } from './negotiate.js';
 
-export { METRIC_FAMILIES };
 export type { ExporterSelfState, MetricFamilyInfo, StatePart };
+export { METRIC_FAMILIES };
 
 const CHUNK = 64 * 1024;
 
@@ -38,7 +38,8 @@ class TextWriter implements FamilyWriter<string> {
   }
 
   sample(labels: string, value: number): void {
-    this.buf += labels === '' ? `${this.name} ${formatValue(value)}\n` : `${this.name}{${labels}} ${formatValue(value)}\n`;
+    this.buf +=
+      labels === '' ? `${this.name} ${formatValue(value)}\n` : `${this.name}{${labels}} ${formatValue(value)}\n`;
   }
 
   private leLabels(bounds: readonly number[]): string[] {
@@ -78,12 +79,27 @@ export function* renderChunks(
   format: ExpositionFormat,
   self: ExporterSelfState = { refusals: {} },
 ): Generator<string, void, undefined> {
+  for (const chunk of timedChunks(input, format, self, Number.POSITIVE_INFINITY)) if (chunk !== '') yield chunk;
+}
+
+/**
+ * Like {@link renderChunks}, but also yields (possibly empty) text whenever `sliceMs` has passed
+ * since the last yield, so an async caller can bound how long it holds the event loop.
+ */
+export function* timedChunks(
+  input: CollectorState | readonly StatePart[],
+  format: ExpositionFormat,
+  self: ExporterSelfState,
+  sliceMs: number,
+): Generator<string, void, undefined> {
   const parts: readonly StatePart[] = Array.isArray(input) ? input : [{ state: input as CollectorState }];
   const w = new TextWriter(format === 'openmetrics');
+  let since = performance.now();
   for (const _ of walkFamilies(parts, self, w)) {
-    if (w.buf.length >= CHUNK) {
+    if (w.buf.length >= CHUNK || performance.now() - since >= sliceMs) {
       yield w.buf;
       w.buf = '';
+      since = performance.now();
     }
   }
   if (w.buf !== '') yield w.buf;

@@ -30,7 +30,11 @@ describe('a real multi-process cluster', async () => {
     totals: [number, number];
     providers: [[string, number][], [string, number][]];
     text: string;
-    afterHang: { cluster: { workers: number; answered: number; skippedTotal: number }; requests: number; hangMs: number };
+    afterHang: {
+      cluster: { workers: number; answered: number; skippedTotal: number };
+      requests: number;
+      hangMs: number;
+    };
     afterKill: { cluster: { workers: number; answered: number; skippedTotal: number }; requests: number };
     killText: string;
   };

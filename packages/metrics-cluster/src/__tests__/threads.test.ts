@@ -10,10 +10,18 @@ afterAll(async () => {
 });
 
 it('the main thread answers for worker_threads, merging sketches exactly', async () => {
-  const parts = [0, 1, 2].map((k) => Array.from({ length: 5000 }, (_, i) => 0.001 * (1 + ((i * 7919 + k * 104729) % 3000))));
+  const parts = [0, 1, 2].map((k) =>
+    Array.from({ length: 5000 }, (_, i) => 0.001 * (1 + ((i * 7919 + k * 104729) % 3000))),
+  );
   const local = new MetricsCollector();
   const aggregator = new ClusterAggregator({ local, timeoutMs: 2000 });
-  local.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.5, statusCode: 500, provider: 'openai' });
+  local.recordRequest({
+    endpoint: '/api/chat',
+    method: 'POST',
+    latencySeconds: 0.5,
+    statusCode: 500,
+    provider: 'openai',
+  });
   for (const latencies of parts) {
     const w = new Worker(url, { workerData: { latencies } });
     workers.push(w);
@@ -22,8 +30,21 @@ it('the main thread answers for worker_threads, merging sketches exactly', async
   }
   const merged = await aggregator.state();
   const single = new MetricsCollector();
-  single.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.5, statusCode: 500, provider: 'openai' });
-  for (const v of parts.flat()) single.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: v, statusCode: 200, provider: 'openai' });
+  single.recordRequest({
+    endpoint: '/api/chat',
+    method: 'POST',
+    latencySeconds: 0.5,
+    statusCode: 500,
+    provider: 'openai',
+  });
+  for (const v of parts.flat())
+    single.recordRequest({
+      endpoint: '/api/chat',
+      method: 'POST',
+      latencySeconds: v,
+      statusCode: 200,
+      provider: 'openai',
+    });
   const s = single.state();
   expect(merged.totals.requests).toBe(15001);
   expect(merged.totals.errors).toBe(1);

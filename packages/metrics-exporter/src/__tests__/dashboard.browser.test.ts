@@ -18,7 +18,11 @@ let traffic: NodeJS.Timeout;
 const collector = new MetricsCollector();
 
 beforeAll(async () => {
-  const handlers = createMetricsHandlers({ collector, adminToken: null, dashboard: { intervalMs: 250, title: 'test <gateway>' } });
+  const handlers = createMetricsHandlers({
+    collector,
+    adminToken: null,
+    dashboard: { intervalMs: 250, title: 'test <gateway>' },
+  });
   server = createServer(async (req, res) => {
     const out = await handlers.handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers });
     res.writeHead(out?.status ?? 404, out?.headers ?? {}).end(out?.body ?? 'not found');
@@ -43,7 +47,13 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 });
 

@@ -273,7 +273,9 @@ describe('createMetricsHandlers', () => {
       expect((await h.handle(req('GET', '/metrics/?x=1')))?.headers['content-type']).toBe(TEXT_CONTENT_TYPE);
       expect((await h.handle(req('GET', '/metrics?name[]=x')))?.status).toBe(200);
       expect((await h.handle(req('GET', '/metrics/json?pretty')))?.headers['content-type']).toMatch(/json/);
-      expect(JSON.parse(String((await h.handle(req('GET', '/metrics/health/')))!.body).toString()).status).toBe('healthy');
+      expect(JSON.parse(String((await h.handle(req('GET', '/metrics/health/')))!.body).toString()).status).toBe(
+        'healthy',
+      );
       expect((await h.handle(req('GET', '/metrics/reset')))?.status).toBe(405);
       expect((await h.handle(req('POST', '/metrics/reset?now=1', { authorization: `Bearer ${TOKEN}` })))?.status).toBe(
         200,

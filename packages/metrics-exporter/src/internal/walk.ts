@@ -1,4 +1,11 @@
-import { type CollectorState, type LogSketch, summarizeLatency } from '@gatewayz/metrics-core';
+import {
+  type CollectorState,
+  type CounterSeriesState,
+  type LatencySummary,
+  type LogSketch,
+  type MethodState,
+  summarizeLatency,
+} from '@gatewayz/metrics-core';
 import { METRIC_FAMILIES as F, type MetricFamilyInfo } from '../families.js';
 import { uniqueSeries } from './unique.js';
 
@@ -43,6 +50,23 @@ const nan = (v: number | null) => (v === null ? Number.NaN : v);
 const avg = (w: { count: number; sum: number }) => (w.count > 0 ? w.sum / w.count : Number.NaN);
 const ratio = (part: number, whole: number, empty: number) => (whole > 0 ? part / whole : empty);
 
+interface EndpointRow<L> {
+  label: L;
+  lat: LatencySummary;
+  methods: { m: MethodState; label: L }[];
+  statuses: { s: { status: string; count: number }; label: L }[];
+}
+
+interface Part_<L> {
+  state: CollectorState;
+  none: L;
+  lab: (...pairs: [string, string][]) => L;
+  endpoints: EndpointRow<L>[];
+  providers: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
+  models: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
+  services: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
+}
+
 /**
  * Walks every metric family of the given states in output order, calling the writer. Yields between
  * families and every few hundred series so a caller can hand control back to the event loop.
@@ -52,20 +76,26 @@ export function* walkFamilies<L>(
   self: ExporterSelfState,
   w: FamilyWriter<L>,
 ): Generator<void, void, undefined> {
-  const parts = inputs.map((p) => {
+  type Part = Part_<L>;
+  const parts: Part[] = [];
+  for (const p of inputs) {
     const state = uniqueSeries(p.state);
     const base = p.labels ?? [];
     const lab = (...pairs: [string, string][]) => w.labels(base.length ? [...base, ...pairs] : pairs);
-    const endpoints = state.endpoints.map((e) => ({
-      e,
-      label: lab(['endpoint', e.endpoint]),
-      lat: summarizeLatency(e.window),
-      methods: e.methods.map((m) => ({ m, label: lab(['endpoint', e.endpoint], ['method', m.method]) })),
-      statuses: e.statuses.map((s) => ({ s, label: lab(['endpoint', e.endpoint], ['status', s.status]) })),
-    }));
+    const endpoints: EndpointRow<L>[] = [];
+    for (const e of state.endpoints) {
+      endpoints.push({
+        label: lab(['endpoint', e.endpoint]),
+        lat: summarizeLatency(e.window),
+        methods: e.methods.map((m) => ({ m, label: lab(['endpoint', e.endpoint], ['method', m.method]) })),
+        statuses: e.statuses.map((s) => ({ s, label: lab(['endpoint', e.endpoint], ['status', s.status]) })),
+      });
+      // Quantiles and label encodings for thousands of series take a while: let the loop breathe.
+      if (endpoints.length % 128 === 0) yield;
+    }
     const rows = (list: CollectorState['providers'], key: string) =>
-      list.map((p) => ({ p, label: lab([key, p.label]), lat: summarizeLatency(p.window) }));
-    return {
+      list.map((c) => ({ p: c, label: lab([key, c.label]), lat: summarizeLatency(c.window) }));
+    parts.push({
       state,
       none: lab(),
       lab,
@@ -73,9 +103,8 @@ export function* walkFamilies<L>(
       providers: rows(state.providers, 'provider'),
       models: rows(state.models, 'model'),
       services: rows(state.services, 'service'),
-    };
-  });
-  type Part = (typeof parts)[number];
+    });
+  }
   let emitted = 0;
 
   const emit = (l: L, v: number) => w.sample(l, v);
@@ -112,7 +141,13 @@ export function* walkFamilies<L>(
   for (const p of parts) {
     for (const e of p.endpoints) {
       for (const { m, label } of e.methods) {
-        w.histogram(label, { bounds: p.state.histogramBuckets, buckets: m.buckets, sum: m.sum, count: m.buckets.reduce((a, b) => a + b, 0), native: m.native });
+        w.histogram(label, {
+          bounds: p.state.histogramBuckets,
+          buckets: m.buckets,
+          sum: m.sum,
+          count: m.buckets.reduce((a, b) => a + b, 0),
+          native: m.native,
+        });
         if (++emitted % 128 === 0) yield;
       }
     }
@@ -174,14 +209,24 @@ export function* walkFamilies<L>(
     const values = pick(p.state);
     for (const k of new Set([...known, ...Object.keys(values)])) w.sample(p.lab([key, k]), values[k] ?? 0);
   };
-  yield* family(F.dropped, record('reason', DROP_REASONS, (s) => s.dropped));
-  yield* family(F.overflow, record('label', OVERFLOW_LABELS, (s) => s.overflow));
-  yield* family(F.series, record('label', CARDINALITY_LABELS, (s) => s.cardinality));
+  yield* family(
+    F.dropped,
+    record('reason', DROP_REASONS, (s) => s.dropped),
+  );
+  yield* family(
+    F.overflow,
+    record('label', OVERFLOW_LABELS, (s) => s.overflow),
+  );
+  yield* family(
+    F.series,
+    record('label', CARDINALITY_LABELS, (s) => s.cardinality),
+  );
 
   // Owned by this exporter, not by any one state: rendered once, without constant labels.
   const first = parts.slice(0, 1);
   w.family(F.refusals);
-  for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)])) w.sample(w.labels([['reason', k]]), self.refusals[k] ?? 0);
+  for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)]))
+    w.sample(w.labels([['reason', k]]), self.refusals[k] ?? 0);
   w.endFamily();
   const cluster = first[0]?.state.cluster;
   if (cluster) {
