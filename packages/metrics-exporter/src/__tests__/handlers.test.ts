@@ -39,11 +39,11 @@ describe('createMetricsHandlers', () => {
       const text = await h.metrics(req('GET', '/metrics'));
       expect(text.status).toBe(200);
       expect(text.headers['content-type']).toBe(TEXT_CONTENT_TYPE);
-      expect(text.body).toBe(h.exporter.export());
+      expect(String(text.body)).toBe(h.exporter.export());
       parseExposition(String(text.body));
       const om = await h.metrics(req('GET', '/metrics', { accept: PROM_ACCEPT }));
       expect(om.headers['content-type']).toBe(OPENMETRICS_CONTENT_TYPE);
-      expect(om.body).toBe(h.exporter.exportOpenMetrics());
+      expect(String(om.body)).toBe(h.exporter.exportOpenMetrics());
       const star = await h.metrics(req('GET', '/metrics', { accept: '*/*' }));
       expect(star.headers['content-type']).toBe(TEXT_CONTENT_TYPE);
     });
