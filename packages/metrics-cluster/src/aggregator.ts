@@ -27,6 +27,11 @@ export interface ClusterAggregatorOptions {
   timeoutMs?: number;
   /** Ask every worker in `cluster.workers` (when this is the cluster primary). @default true */
   includeClusterWorkers?: boolean;
+  /**
+   * Keep each worker's series apart under a `worker` label (`local`, `cluster:<id>`, `thread:<id>`) instead of
+   * merging them. The JSON view and health still use the merged state. @default false
+   */
+  perWorker?: boolean;
 }
 
 /** One worker's answer. */
@@ -51,6 +56,7 @@ export class ClusterAggregator {
   private readonly timeoutMs: number;
   private readonly local: MetricsCollector | undefined;
   private readonly includeCluster: boolean;
+  private readonly perWorker: boolean;
   private readonly threads = new Set<WorkerLike>();
   private readonly startMs = Date.now();
   private nextId = 1;
@@ -64,6 +70,7 @@ export class ClusterAggregator {
     this.timeoutMs = t;
     this.local = options.local;
     this.includeCluster = options.includeClusterWorkers ?? true;
+    this.perWorker = options.perWorker === true;
     this.options = this.local ? { health: this.local.options.health } : {};
   }
 
@@ -144,6 +151,7 @@ export class ClusterAggregator {
       answered: states.length - (this.local ? 1 : 0),
       skippedTotal: this.skippedTotal,
     };
+    if (this.perWorker) merged.perWorker = states.map((s) => ({ worker: s.worker, state: s.state }));
     return merged;
   }
 

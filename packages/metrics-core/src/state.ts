@@ -60,6 +60,11 @@ export interface CollectorState {
   cardinality: Record<string, number>;
   /** Set by a cluster aggregator: workers asked, workers that answered, workers skipped since start. */
   cluster?: { workers: number; answered: number; skippedTotal: number };
+  /**
+   * Set by a cluster aggregator asked to keep each worker's series: the unmerged states, which the
+   * exporter renders side by side under a `worker` label instead of the merged series.
+   */
+  perWorker?: { worker: string; state: CollectorState }[];
 }
 
 const windowOf = (w: WindowView): WindowView => mergeViews(emptyView(w.sketch?.scale), w);

@@ -173,29 +173,31 @@ export function resolveHttpMetricsOptions<Req>(
     track(req, res, path, endpointOf) {
       if (isExcluded(path, req)) return;
       const raw = nodeRequestOf(req);
-      const start = process.hrtime.bigint();
+      const start = performance.now();
       let done = false;
       const finish = () => {
         if (done) return;
         done = true;
         try {
-          const latencySeconds = Number(process.hrtime.bigint() - start) / 1e9;
-          const attached = { ...extraLabels(req), ...labelsByRequest.get(raw) };
+          const latencySeconds = (performance.now() - start) / 1e3;
+          const extra = labels === undefined ? undefined : extraLabels(req);
+          const attached = labelsByRequest.get(raw);
           collector.recordRequest({
             endpoint: endpointOf() || unmatchedLabel,
             method: raw.method ?? 'GET',
             latencySeconds,
             statusCode: res.statusCode,
             error: erroredRequests.has(raw),
-            provider: attached.provider,
-            model: attached.model,
+            provider: attached?.provider ?? extra?.provider,
+            model: attached?.model ?? extra?.model,
           });
         } catch {
           // recording never throws into the app
         }
       };
-      res.once('finish', finish);
-      res.once('close', finish);
+      // `on`, not `once`: `finish` guards itself, and the response is dropped once it has closed.
+      res.on('finish', finish);
+      res.on('close', finish);
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   type FamilyWriter,
   type HistogramData,
   type LabelPairs,
+  partsOf,
   type StatePart,
   walkFamilies,
 } from './internal/walk.js';
@@ -134,7 +135,7 @@ export function renderProtobuf(
   state: CollectorState | readonly StatePart[],
   self: ExporterSelfState = { refusals: {} },
 ): Uint8Array {
-  const parts: readonly StatePart[] = Array.isArray(state) ? state : [{ state: state as CollectorState }];
+  const parts = partsOf(state);
   const w = new ProtobufWriter();
   for (const _ of walkFamilies(parts, self, w)) {
     // Protobuf is rendered in one go; the walk's yield points are not needed here.

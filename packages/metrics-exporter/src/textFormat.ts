@@ -6,6 +6,7 @@ import {
   type FamilyWriter,
   type HistogramData,
   type LabelPairs,
+  partsOf,
   type StatePart,
   walkFamilies,
 } from './internal/walk.js';
@@ -92,7 +93,7 @@ export function* timedChunks(
   self: ExporterSelfState,
   sliceMs: number,
 ): Generator<string, void, undefined> {
-  const parts: readonly StatePart[] = Array.isArray(input) ? input : [{ state: input as CollectorState }];
+  const parts = partsOf(input);
   const w = new TextWriter(format === 'openmetrics');
   let since = performance.now();
   for (const _ of walkFamilies(parts, self, w)) {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { MetricsCollector } from '@gatewayz/metrics-core';
+import { PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { afterAll, expect, it } from 'vitest';
 import { ClusterAggregator } from '../index.js';
 
@@ -59,4 +60,24 @@ it('the main thread answers for worker_threads, merging sketches exactly', async
   await aggregator.reset();
   const after = await aggregator.state();
   expect(after.totals.requests).toBe(0);
+});
+
+it('keeps each worker under a worker label when asked, with every series unique', async () => {
+  const local = new MetricsCollector();
+  local.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.2, statusCode: 200 });
+  const w = new Worker(url, { workerData: { latencies: [0.1, 0.2, 0.3] } });
+  workers.push(w);
+  await new Promise<void>((resolve) => w.once('message', () => resolve()));
+  const aggregator = new ClusterAggregator({ local, perWorker: true });
+  aggregator.addWorker(w);
+  const text = await new PrometheusExporter(aggregator).exportAsync('text');
+  expect(text).toContain('http_requests_total{worker="local",endpoint="/api/chat",method="POST"} 1\n');
+  expect(text).toMatch(/http_requests_total\{worker="thread:\d+",endpoint="\/api\/chat",method="POST"\} 3\n/);
+  expect(text).toContain('gatewayz_cluster_workers{state="answered"} 1\n');
+  const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const keys = samples.map((l) => l.slice(0, l.lastIndexOf(' ')));
+  expect(new Set(keys).size).toBe(keys.length);
+  // The JSON view stays merged.
+  const merged = await aggregator.state();
+  expect(merged.totals.requests).toBe(4);
 });

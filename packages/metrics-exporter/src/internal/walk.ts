@@ -15,6 +15,22 @@ export type LabelPairs = readonly (readonly [string, string])[];
 export interface StatePart {
   state: CollectorState;
   labels?: LabelPairs;
+  /** Cluster census to render once (taken from the first part). */
+  cluster?: CollectorState['cluster'];
+}
+
+/** The parts to render for an input: a list as given, a state's per-worker states under `worker`, or the state itself. */
+export function partsOf(input: CollectorState | readonly StatePart[]): readonly StatePart[] {
+  if (Array.isArray(input)) return input;
+  const state = input as CollectorState;
+  if (state.perWorker && state.perWorker.length > 0) {
+    return state.perWorker.map((p, i) => ({
+      state: p.state,
+      labels: [['worker', p.worker]] as LabelPairs,
+      ...(i === 0 ? { cluster: state.cluster } : {}),
+    }));
+  }
+  return [{ state }];
 }
 
 /** Extra values the exporter itself owns (e.g. admin refusals). */
@@ -228,7 +244,7 @@ export function* walkFamilies<L>(
   for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)]))
     w.sample(w.labels([['reason', k]]), self.refusals[k] ?? 0);
   w.endFamily();
-  const cluster = first[0]?.state.cluster;
+  const cluster = inputs[0]?.cluster ?? first[0]?.state.cluster;
   if (cluster) {
     w.family(F.clusterWorkers);
     w.sample(w.labels([['state', 'answered']]), cluster.answered);
