@@ -10,7 +10,7 @@ export function dashboardHtml(options: { jsonPath: string; intervalMs?: number; 
   const title = (options.title ?? 'gatewayz metrics').replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
+<title>${title}</title><link rel="icon" href="data:,">
 <style>
 :root{--bg:#0f1419;--panel:#161c24;--fg:#d8dee9;--muted:#7b8794;--p50:#5ec4ff;--p95:#f7c948;--p99:#ff6b6b;--ok:#3ddc84;--warn:#f7c948;--bad:#ff6b6b}
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;background:var(--bg);color:var(--fg)}
