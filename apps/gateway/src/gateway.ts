@@ -1,4 +1,5 @@
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter';
 import { BillingClient } from './billingClient.js';
 import { startBillingServer } from './billingServer.js';
 import { expressServer } from './frameworks/expressServer.js';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   dbPath?: string;
   /** Response cache settings. @default { maxEntries: 1000, ttlMs: 60000 } */
   cache?: ResponseCacheOptions;
+  /** Protects `/metrics` and `/metrics/json` with a bearer token or basic auth (passed to the adapter). @default undefined (open) */
+  scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
 }
 
 /** A running gateway with its simulated upstreams. */
@@ -111,7 +114,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
     const server = await SERVERS[framework]({
       routes: createRoutes(service, { framework, startedAt: Date.now() }),
-      metrics: { collector, adminToken, exclude: ['/healthz', '/dashboard'] },
+      metrics: {
+        collector,
+        adminToken,
+        exclude: ['/healthz', '/dashboard'],
+        ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),
+      },
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',

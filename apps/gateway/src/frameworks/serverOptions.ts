@@ -1,11 +1,17 @@
 import type { MetricsCollector } from '@gatewayz/metrics-core';
+import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter';
 import type { Route } from '../routes.js';
 
 /** What `startGateway` hands each framework file. */
 export interface ServerOptions {
   routes: readonly Route[];
   /** Options for the framework's metrics adapter (the same for all three). */
-  metrics: { collector: MetricsCollector; adminToken: string | null | undefined; exclude: string[] };
+  metrics: {
+    collector: MetricsCollector;
+    adminToken: string | null | undefined;
+    exclude: string[];
+    scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
+  };
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   port: number;
