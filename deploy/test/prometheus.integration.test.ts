@@ -1,0 +1,418 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { type Gateway, runTraffic, startGateway, type TrafficReport } from '@gatewayz/gateway';
+import { MetricsCollector } from '@gatewayz/metrics-core';
+import { type PrometheusServer, parseExposition, startPrometheus } from '@gatewayz/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { allExpressions, DEPLOY_DIR, readYaml } from './expressions.js';
+
+// The shipped stack against a real Prometheus 2.42: deploy/prometheus/prometheus.yml and alerts.yml scrape and
+// evaluate the demo gateway (Fastify, in this process) while realistic traffic runs, and every PromQL expression
+// of the rules and dashboards is evaluated through the HTTP API. A second Prometheus scrapes demos whose /metrics
+// is protected by a bearer token and by basic auth.
+
+const PROM_DIR = join(DEPLOY_DIR, 'prometheus');
+const ADMIN_TOKEN = 'integration-admin-token-0123456789';
+const SCRAPE_TOKEN = 'integration-scrape-token-0123456789';
+const BASIC = { username: 'prometheus', password: 'pä55:word with spaces' };
+const JOB = 'gatewayz-api';
+const ALERTS = ['HighErrorRate', 'HighLatency', 'ProviderDown', 'LowCacheHitRate', 'HighP99LatencyHistogram'];
+/** What Prometheus adds to every target's samples. */
+const SYNTHETIC = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+];
+
+/** The seed's "Grafana Dashboard Queries", verbatim. */
+const SEED_QUERIES = [
+  'http_request_latency_p99_seconds',
+  'http_request_latency_p95_seconds',
+  'http_request_latency_avg_seconds',
+  'rate(http_requests_total[1m])',
+  'rate(http_request_errors_total[5m]) / rate(http_requests_total[5m])',
+  'http_request_errors_total',
+  'http_response_status_total{status=~"5.."}',
+  'provider_error_rate',
+  'provider_latency_avg_seconds',
+  'rate(provider_requests_total[5m])',
+  'model_error_rate',
+  'model_latency_avg_seconds',
+  'rate(model_requests_total[5m])',
+  'cache_hit_rate',
+  'rate(cache_hits_total[5m])',
+  'rate(cache_misses_total[5m])',
+];
+
+interface ScrapeConfig {
+  job_name: string;
+  metrics_path: string;
+  scrape_interval: string;
+  scrape_timeout: string;
+  static_configs: Array<{ targets: string[] }>;
+}
+interface PrometheusConfig {
+  global: { scrape_interval: string; evaluation_interval: string };
+  rule_files: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
+/** Every request to /metrics of one of our servers, seen through Node's http diagnostics channels. */
+interface Scrape {
+  port: number;
+  userAgent: string;
+  accept: string;
+  status: number;
+  contentType: string;
+}
+const scrapes: Scrape[] = [];
+const contentTypes = new WeakMap<ServerResponse, string>();
+const isScrape = (request: IncomingMessage) => request.url === '/metrics' || request.url?.startsWith('/metrics?');
+// The adapters answer with writeHead(status, headers), which getHeader() cannot see afterwards: record its argument.
+const onRequest = (message: unknown) => {
+  const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+  if (!isScrape(request)) return;
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: ServerResponse, ...args: any[]) {
+    const headers = args.find((a) => typeof a === 'object' && a !== null);
+    const entries: [string, unknown][] = Array.isArray(headers)
+      ? headers.flatMap((_, i) => (i % 2 === 0 ? [[String(headers[i]), headers[i + 1]]] : []))
+      : Object.entries(headers ?? {});
+    const type = entries.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? this.getHeader('content-type');
+    contentTypes.set(this, String(type));
+    return writeHead.apply(this, args as Parameters<ServerResponse['writeHead']>);
+  } as ServerResponse['writeHead'];
+};
+const onResponse = (message: unknown) => {
+  const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+  if (!isScrape(request)) return;
+  scrapes.push({
+    port: request.socket.localPort ?? 0,
+    userAgent: String(request.headers['user-agent']),
+    accept: String(request.headers.accept),
+    status: response.statusCode,
+    contentType: contentTypes.get(response) ?? String(response.getHeader('content-type')),
+  });
+};
+
+const hostPort = (url: string) => new URL(url).host;
+const portOf = (url: string) => Number(new URL(url).port);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(250);
+  }
+}
+
+async function api(prom: PrometheusServer, path: string): Promise<any> {
+  const body = (await (await fetch(`${prom.url}${path}`)).json()) as { status: string; data: unknown; error?: string };
+  if (body.status !== 'success') throw new Error(`${path}: ${body.error}`);
+  return body.data;
+}
+
+/**
+ * deploy/prometheus/prometheus.yml as shipped, with two rewrites for the test: the target is the demo's actual
+ * loopback address instead of 127.0.0.1:8000, and the scrape and evaluation intervals (and the scrape timeout,
+ * which may not exceed the interval) are 1s instead of 15s/10s, so rate() has two samples within seconds.
+ * Job name, metrics_path and rule_files (alerts.yml) are kept.
+ */
+function derivedConfig(target: string): { shipped: PrometheusConfig; derived: PrometheusConfig } {
+  const shipped = readYaml<PrometheusConfig>(join(PROM_DIR, 'prometheus.yml'));
+  const derived: PrometheusConfig = {
+    ...shipped,
+    global: { ...shipped.global, scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: shipped.scrape_configs.map((job) => ({
+      ...job,
+      scrape_interval: '1s',
+      scrape_timeout: '1s',
+      static_configs: [{ targets: [target] }],
+    })),
+  };
+  return { shipped, derived };
+}
+
+let gateway: Gateway | undefined;
+let prom: PrometheusServer | undefined;
+let traffic: Promise<TrafficReport> | undefined;
+let shipped: PrometheusConfig;
+
+beforeAll(async () => {
+  subscribe('http.server.request.start', onRequest);
+  subscribe('http.server.response.finish', onResponse);
+  gateway = await startGateway({
+    framework: 'fastify',
+    port: 0,
+    collector: new MetricsCollector(),
+    adminToken: ADMIN_TOKEN,
+    seed: 11,
+    billingErrorRate: 0.1,
+  });
+  const post = async (body: string) => {
+    const res = await fetch(`${gateway!.url}/api/chat`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  // A deterministic start, so every family has data whatever the random mix does: the seed's repeated
+  // "test" prompt (cache hits), and bad requests.
+  const statuses = await Promise.all([
+    ...Array.from({ length: 20 }, () => post('{"message": "test"}')),
+    post('{"message": "unterminated'),
+    post('{"model": "gpt-4o"}'),
+    post('{"message": "hello", "model": "gpt-9-ultra"}'),
+  ]);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+  expect(statuses.slice(20).every((s) => s >= 400 && s < 500)).toBe(true);
+  const config = derivedConfig(hostPort(gateway.url));
+  shipped = config.shipped;
+  prom = await startPrometheus({
+    config: stringify(config.derived),
+    files: { 'alerts.yml': readFileSync(join(PROM_DIR, 'alerts.yml'), 'utf8') },
+  });
+  // 20 s of the generator's mix (fresh and repeated prompts over nine models, reads, bad requests), with
+  // anthropic failing every call from 2 s to 14 s through the admin outage route.
+  traffic = runTraffic({
+    url: gateway.url,
+    durationSeconds: 20,
+    rps: 40,
+    seed: 5,
+    adminToken: ADMIN_TOKEN,
+    outage: { provider: 'anthropic', at: 0.1, for: 0.6 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  unsubscribe('http.server.request.start', onRequest);
+  unsubscribe('http.server.response.finish', onResponse);
+  await traffic?.catch(() => undefined);
+  await prom?.stop();
+  await gateway?.close();
+});
+
+describe('the shipped prometheus.yml and alerts.yml against the demo gateway', () => {
+  it('scrapes the demo as job gatewayz-api, and the target is up', async () => {
+    expect(shipped.scrape_configs.map((j) => j.job_name)).toEqual([JOB]);
+    const [target] = await prom!.waitForTargets(JOB, 20_000);
+    expect(target!.health).toBe('up');
+    expect(target!.scrapeUrl).toBe(`${gateway!.url}${shipped.scrape_configs[0]!.metrics_path}`);
+    expect(target!.labels.instance).toBe(hostPort(gateway!.url));
+    const up = await prom!.waitFor(`up{job="${JOB}"}`);
+    expect(up.map((r) => r.value![1])).toEqual(['1']);
+  });
+
+  it("answers every one of the seed's example queries with data", async () => {
+    const rows: string[] = [];
+    for (const expr of SEED_QUERIES) {
+      // rate() needs two samples in its window; waitFor polls until the first series appears.
+      const result = await prom!.waitFor(expr, 20_000);
+      expect(result.length, expr).toBeGreaterThan(0);
+      rows.push(`${String(result.length).padStart(3)}  ${expr}`);
+    }
+    console.log(`seed queries (series returned):\n${rows.join('\n')}`);
+  });
+
+  it('loads the five alert rules, all evaluating with health "ok"', async () => {
+    const rules = await until('five healthy alert rules', 20_000, async () => {
+      const data = await api(prom!, '/api/v1/rules');
+      const all = (data.groups as Array<{ rules: Array<Record<string, any>> }>).flatMap((g) => g.rules);
+      return all.length === ALERTS.length && all.every((r) => r.health === 'ok') ? all : undefined;
+    });
+    expect(rules.map((r) => r.name)).toEqual(ALERTS);
+    expect(rules.every((r) => r.type === 'alerting' && r.lastError === undefined)).toBe(true);
+  });
+
+  it('puts ProviderDown into pending for the provider in outage', async () => {
+    // `for: 5m` keeps it from firing within the test; pending proves the expression matched real data.
+    const alerts = await until('ProviderDown pending for anthropic', 20_000, async () => {
+      const r = await prom!.query('ALERTS{alertname="ProviderDown"}');
+      return r.some((a) => a.metric.provider === 'anthropic') ? r : undefined;
+    });
+    expect(alerts.find((a) => a.metric.provider === 'anthropic')!.metric).toMatchObject({
+      alertstate: 'pending',
+      severity: 'critical',
+      job: JOB,
+    });
+    const active = await api(prom!, '/api/v1/alerts');
+    console.log(
+      `active alerts: ${(active.alerts as Array<{ labels: Record<string, string>; state: string }>)
+        .map((a) => `${a.labels.alertname}{${a.labels.endpoint ?? a.labels.provider ?? a.labels.job}} ${a.state}`)
+        .join(', ')}`,
+    );
+  });
+
+  it('evaluates every expression of the rules and dashboards without error, and panels return data', async () => {
+    // A couple more scrapes, so that increase() and rate() over the outage's 5xx series have two samples.
+    await sleep(2000);
+    const expressions = allExpressions({ variables: { job: JOB } });
+    expect(expressions.length).toBeGreaterThan(50);
+    const rows: string[] = [];
+    const empty: string[] = [];
+    const errors: string[] = [];
+    for (const e of expressions) {
+      try {
+        const result = await prom!.query(e.expr);
+        rows.push(`${String(result.length).padStart(3)}  ${e.kind.padEnd(8)} ${e.source}`);
+        if (result.length === 0) empty.push(`${e.source}: ${e.expr}`);
+      } catch (err) {
+        errors.push(`${e.source}: ${(err as Error).message}`);
+      }
+    }
+    console.log(`${expressions.length} expressions evaluated (series returned, kind, source):\n${rows.join('\n')}`);
+    expect(errors).toEqual([]);
+    // Alert expressions only return series while their condition holds; every panel and variable must have
+    // data under this traffic, or it would show "No data" in Grafana.
+    expect(empty.filter((s) => !s.startsWith('prometheus/alerts.yml'))).toEqual([]);
+    expect(rows.length - empty.length).toBeGreaterThanOrEqual(Math.ceil(0.9 * expressions.length));
+  });
+});
+
+describe('OpenMetrics between Prometheus and the demo', () => {
+  const accept =
+    'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+  it('Prometheus asks for OpenMetrics and the demo answers with it', async () => {
+    await prom!.waitForTargets(JOB);
+    const ours = scrapes.filter((s) => s.port === portOf(gateway!.url) && s.userAgent.startsWith('Prometheus/'));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const s of ours) {
+      expect(s.accept).toMatch(/^application\/openmetrics-text;version=1\.0\.0/);
+      expect(s.status).toBe(200);
+      expect(s.contentType).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    }
+    // Prometheus parsed it as OpenMetrics: counter metadata is keyed by the family name, without `_total`.
+    const metadata = (await api(
+      prom!,
+      `/api/v1/targets/metadata?match_target=${encodeURIComponent(`{job="${JOB}"}`)}&metric=http_requests`,
+    )) as Array<{ type: string }>;
+    expect(metadata.map((m) => m.type)).toEqual(['counter']);
+  });
+
+  it('ingests every sample of the exposition: same series, same counter values', async () => {
+    await traffic;
+    // With the traffic over, counters are still; compare once Prometheus has scraped the final state.
+    const compared = await until('Prometheus to hold exactly the exposition', 15_000, async () => {
+      const res = await fetch(`${gateway!.url}/metrics`, { headers: { accept } });
+      const exposition = parseExposition(await res.text());
+      const [scraped] = await prom!.query(`scrape_samples_scraped{job="${JOB}"}`);
+      // The rule evaluations' ALERTS series carry the job label too; they are not scraped.
+      const stored = await prom!.query(`{job="${JOB}",__name__!~"ALERTS|ALERTS_FOR_STATE"}`);
+      const key = (name: string, labels: Record<string, string>) =>
+        `${name}{${Object.entries(labels)
+          .filter(([k]) => k !== 'job' && k !== 'instance' && k !== '__name__')
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}}`;
+      const exposed = new Map(exposition.map((s) => [key(s.name, s.labels), s.value]));
+      const held = new Map(
+        stored
+          .filter((r) => !SYNTHETIC.includes(r.metric.__name__!))
+          .map((r) => [key(r.metric.__name__!, r.metric), Number(r.value![1])]),
+      );
+      const isCounter = (k: string) => /^[a-z_]+(_total|_bucket|_count|_sum)\{/.test(k);
+      const missing = [...exposed].filter(([k, v]) => !held.has(k) || (isCounter(k) && held.get(k) !== v));
+      const extra = [...held.keys()].filter((k) => !exposed.has(k));
+      const same =
+        Number(scraped?.value?.[1]) === exposition.length &&
+        stored.length === exposition.length + SYNTHETIC.length &&
+        missing.length === 0;
+      if (same) return { samples: exposition.length, series: stored.length };
+      const diff = { scraped: scraped?.value?.[1], exposed: exposition.length, stored: stored.length, missing, extra };
+      throw new Error(JSON.stringify(diff).slice(0, 2000));
+    });
+    console.log(
+      `OpenMetrics exposition: ${compared.samples} samples; Prometheus holds ${compared.series} series for job ${JOB} ` +
+        `(the samples plus ${SYNTHETIC.length} synthetic: ${SYNTHETIC.join(', ')})`,
+    );
+    const report = await traffic!;
+    console.log(`traffic: ${JSON.stringify({ sent: report.sent, byStatus: report.byStatus, cached: report.cached })}`);
+  });
+});
+
+describe('scrapes through /metrics auth', () => {
+  let bearer: Gateway | undefined;
+  let basic: Gateway | undefined;
+  let authProm: PrometheusServer | undefined;
+
+  beforeAll(async () => {
+    bearer = await startGateway({
+      collector: new MetricsCollector(),
+      adminToken: null,
+      scrapeAuth: { bearerToken: SCRAPE_TOKEN },
+    });
+    basic = await startGateway({ collector: new MetricsCollector(), adminToken: null, scrapeAuth: { basic: BASIC } });
+    const job = (name: string, url: string, auth: object) => ({
+      job_name: name,
+      metrics_path: '/metrics',
+      scrape_interval: '1s',
+      scrape_timeout: '1s',
+      static_configs: [{ targets: [hostPort(url)] }],
+      ...auth,
+    });
+    authProm = await startPrometheus({
+      config: stringify({
+        global: { scrape_interval: '1s' },
+        scrape_configs: [
+          job('bearer', bearer.url, { authorization: { type: 'Bearer', credentials: SCRAPE_TOKEN } }),
+          job('basic', basic.url, { basic_auth: BASIC }),
+          job('no-credentials', bearer.url, {}),
+        ],
+      }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await authProm?.stop();
+    await bearer?.close();
+    await basic?.close();
+  });
+
+  it.each(['bearer', 'basic'])(
+    'Prometheus scrapes through %s auth: the target is up and its samples arrive',
+    async (job) => {
+      const [target] = await authProm!.waitForTargets(job, 20_000);
+      expect(target!.lastError).toBe('');
+      const uptime = await authProm!.waitFor(`gatewayz_uptime_seconds{job="${job}"}`);
+      expect(Number(uptime[0]!.value![1])).toBeGreaterThan(0);
+    },
+  );
+
+  it('a scrape config without credentials gets 401: the target is down, and the demo counts the refusals', async () => {
+    const target = await until('no-credentials target to be down', 20_000, async () => {
+      const data = await api(authProm!, '/api/v1/targets');
+      return (data.activeTargets as Array<{ labels: Record<string, string>; health: string; lastError: string }>).find(
+        (t) => t.labels.job === 'no-credentials' && t.health === 'down',
+      );
+    });
+    expect(target.lastError).toMatch(/401/);
+    const [up] = await authProm!.waitFor('up{job="no-credentials"}');
+    expect(up!.value![1]).toBe('0');
+    const refused = await until('the refusals to be scraped', 20_000, async () => {
+      const [r] = await authProm!.query(
+        'gatewayz_metrics_admin_refusals_total{job="bearer",reason="unauthorized_scrape"} > 0',
+      );
+      return r;
+    });
+    expect(Number(refused.value![1])).toBeGreaterThan(0);
+    const refusedScrapes = scrapes.filter((s) => s.port === portOf(bearer!.url) && s.status === 401);
+    expect(refusedScrapes.length).toBeGreaterThan(0);
+    expect(refusedScrapes.every((s) => s.userAgent.startsWith('Prometheus/'))).toBe(true);
+  });
+});
