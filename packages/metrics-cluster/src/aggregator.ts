@@ -1,10 +1,12 @@
 import cluster from 'node:cluster';
 import {
   type CollectorState,
+  LogSketch,
   type MetricsCollector,
   MetricsError,
   mergeStates,
   reviveState,
+  type WindowView,
 } from '@gatewayz/metrics-core';
 import { type ClusterReply, isReply, TAG } from './protocol.js';
 
@@ -45,12 +47,14 @@ export interface Collection {
   states: WorkerState[];
   /** Workers that did not answer in time (or were dead). */
   skipped: string[];
+  /** Counters carried forward so totals never go down: skipped workers' last answers and gone workers' final counts. */
+  carried: WorkerState[];
 }
 
 /**
  * Answers for a whole cluster from the primary process (or main thread): asks every worker for its
  * raw state over Node's own IPC, merges counters and sketches exactly, and reports who was skipped.
- * Use it as the `collector` of the exporter handlers or any adapter.
+ * Use it as the `collector` of `createMetricsHandlers` (the adapters need a recording collector).
  */
 export class ClusterAggregator {
   private readonly timeoutMs: number;
@@ -61,6 +65,8 @@ export class ClusterAggregator {
   private readonly startMs = Date.now();
   private nextId = 1;
   private skippedTotal = 0;
+  private readonly last = new Map<string, CollectorState>();
+  private retired: CollectorState | undefined;
   readonly options: { health?: MetricsCollector['options']['health'] };
 
   constructor(options: ClusterAggregatorOptions = {}) {
@@ -116,50 +122,91 @@ export class ClusterAggregator {
     });
   }
 
-  /** Every worker's state, unmerged, plus the workers that were skipped. */
+  /**
+   * Every worker's state, unmerged, plus the workers that were skipped. `carried` holds what keeps
+   * counters monotonic: the last answer of a worker that is alive but missed this scrape, and the
+   * final counts of workers that have gone (folded into one `retired` state), with their windows emptied.
+   */
   async collect(): Promise<Collection> {
     const list = this.workers();
     const replies = await Promise.all(list.map(({ w }) => this.ask(w, 'collect')));
     const states: WorkerState[] = [];
     if (this.local) states.push({ worker: 'local', state: this.local.state() });
     const skipped: string[] = [];
+    const carried: WorkerState[] = [];
     replies.forEach((r, i) => {
       const name = list[i]!.name;
       if (r && r[TAG] === 'state') {
         try {
-          states.push({ worker: name, state: reviveState(JSON.parse(r.state)) });
+          const state = reviveState(JSON.parse(r.state));
+          this.last.set(name, state);
+          states.push({ worker: name, state });
           return;
         } catch {
           // A garbled answer counts as a skipped worker.
         }
       }
       skipped.push(name);
+      const last = this.last.get(name);
+      if (last) carried.push({ worker: name, state: withoutWindows(last) });
     });
+    const alive = new Set(list.map((w) => w.name));
+    for (const [name, last] of this.last) {
+      if (alive.has(name)) continue;
+      const gone = withoutWindows(last);
+      this.retired = this.retired ? mergeStates([this.retired, gone]) : gone;
+      this.last.delete(name);
+    }
+    if (this.retired) carried.push({ worker: 'retired', state: this.retired });
     this.skippedTotal += skipped.length;
-    return { states, skipped };
+    return { states, skipped, carried };
   }
 
   /** The merged state of the whole cluster; uptime is this process's. */
   async state(): Promise<CollectorState> {
-    const { states, skipped } = await this.collect();
-    const merged = states.length > 0 ? mergeStates(states.map((s) => s.state)) : emptyState(this.startMs);
-    if (!this.local) merged.startMs = this.startMs;
-    else merged.startMs = this.local.state().startMs;
+    const { states, skipped, carried } = await this.collect();
+    const all = [...states, ...carried];
+    const merged = all.length > 0 ? mergeStates(all.map((s) => s.state)) : emptyState(this.startMs);
+    merged.startMs = this.local ? this.local.state().startMs : this.startMs;
     merged.timestampMs = Date.now();
-    merged.cluster = {
-      workers: states.length - (this.local ? 1 : 0) + skipped.length,
-      answered: states.length - (this.local ? 1 : 0),
-      skippedTotal: this.skippedTotal,
-    };
-    if (this.perWorker) merged.perWorker = states.map((s) => ({ worker: s.worker, state: s.state }));
+    const answered = states.length - (this.local ? 1 : 0);
+    merged.cluster = { workers: answered + skipped.length, answered, skippedTotal: this.skippedTotal };
+    if (this.perWorker) merged.perWorker = all.map((s) => ({ worker: s.worker, state: s.state }));
     return merged;
   }
 
   /** Resets the local collector and asks every worker to reset. */
   async reset(): Promise<void> {
     this.local?.reset();
+    this.last.clear();
+    this.retired = undefined;
     await Promise.all(this.workers().map(({ w }) => this.ask(w, 'reset')));
   }
+}
+
+const emptyWindow = (w: WindowView): WindowView => ({
+  requests: 0,
+  errors: 0,
+  count: 0,
+  sum: 0,
+  min: Number.POSITIVE_INFINITY,
+  max: Number.NEGATIVE_INFINITY,
+  sketch: w.sketch ? new LogSketch(w.sketch.scale) : undefined,
+});
+
+/** A copy of a state with its cumulative counters and every window emptied (old windows must not linger). */
+function withoutWindows(s: CollectorState): CollectorState {
+  const series = (l: CollectorState['providers']) => l.map((p) => ({ ...p, window: emptyWindow(p.window) }));
+  return {
+    ...s,
+    totals: { ...s.totals, window: emptyWindow(s.totals.window) },
+    endpoints: s.endpoints.map((e) => ({ ...e, window: emptyWindow(e.window) })),
+    providers: series(s.providers),
+    models: series(s.models),
+    services: series(s.services),
+    cache: { ...s.cache, window: emptyWindow(s.cache.window) },
+    db: { ...s.db, window: emptyWindow(s.db.window) },
+  };
 }
 
 function emptyState(startMs: number): CollectorState {

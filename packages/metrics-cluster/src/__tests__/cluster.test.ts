@@ -63,7 +63,8 @@ describe('a real multi-process cluster', async () => {
     expect(out.afterHang.cluster.answered).toBe(2);
     expect(out.afterHang.cluster.workers).toBe(3);
     expect(out.afterHang.cluster.skippedTotal).toBe(1);
-    expect(out.afterHang.requests).toBe(40000);
+    // Its last answer is carried forward, so counters never go down (Prometheus would read a reset).
+    expect(out.afterHang.requests).toBe(60000);
     expect(out.afterHang.hangMs).toBeGreaterThanOrEqual(450);
     expect(out.afterHang.hangMs).toBeLessThan(5000);
   });
@@ -73,5 +74,8 @@ describe('a real multi-process cluster', async () => {
     expect(out.afterKill.cluster.skippedTotal).toBeGreaterThanOrEqual(2);
     expect(out.killText).toMatch(/gatewayz_cluster_workers_skipped_total [2-9]/);
     expect(out.killText).toContain('# TYPE http_requests_total counter');
+    // The dead worker's final counts are kept (as a retired state): totals stay monotonic.
+    expect(out.afterKill.requests).toBe(60000);
+    expect(out.killText).toContain('http_requests_total{endpoint="/api/chat",method="POST"} 20001\n');
   });
 });
