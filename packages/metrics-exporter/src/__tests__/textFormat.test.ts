@@ -118,7 +118,7 @@ describe('text format 0.0.4: families', () => {
     expect(sampleValue(parsed, 'external_api_calls_total', { service: NASTY.service })).toBe(1);
     expect(sampleValue(parsed, 'gatewayz_uptime_seconds')).toBeCloseTo(12.345, 9);
     expect(sampleValue(parsed, 'gatewayz_metrics_dropped_values_total', { reason: 'invalid_latency' })).toBe(1);
-    expect(sampleValue(parsed, 'gatewayz_metrics_series', { label: 'endpoints' })).toBe(3);
+    expect(sampleValue(parsed, 'gatewayz_metrics_series', { label: 'endpoint' })).toBe(3);
     const errRate = sampleValue(parsed, 'model_error_rate', { model: 'gpt-4o' });
     expect(errRate).toBeGreaterThan(0);
     expect(errRate).toBeLessThan(1);

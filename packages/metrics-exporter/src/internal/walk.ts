@@ -59,7 +59,10 @@ export interface FamilyWriter<L> {
 
 const DROP_REASONS = ['invalid_latency', 'invalid_status', 'invalid_record', 'internal_error'];
 const OVERFLOW_LABELS = ['endpoint', 'method', 'provider', 'model', 'service'];
-const CARDINALITY_LABELS = ['endpoints', 'providers', 'models', 'services'];
+const CARDINALITY_LABELS = ['endpoint', 'provider', 'model', 'service'];
+/** `state.cardinality` counts by list (`endpoints`); the label value names the label (`endpoint`), as the overflow family does. */
+const singular = (values: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/s$/, ''), v]));
 const REFUSALS = ['missing_token', 'wrong_token', 'disabled', 'method', 'unauthorized_scrape'];
 
 const nan = (v: number | null) => (v === null ? Number.NaN : v);
@@ -235,7 +238,7 @@ export function* walkFamilies<L>(
   );
   yield* family(
     F.series,
-    record('label', CARDINALITY_LABELS, (s) => s.cardinality),
+    record('label', CARDINALITY_LABELS, (s) => singular(s.cardinality)),
   );
 
   // Owned by this exporter, not by any one state: rendered once, without constant labels.
