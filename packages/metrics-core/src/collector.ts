@@ -82,6 +82,8 @@ const UNKNOWN_STATUS = 0;
 export class MetricsCollector {
   readonly options: Readonly<ResolvedOptions>;
   private readonly now: () => number;
+  /** Measures `startRequest` durations: sub-millisecond `performance.now()`, or the injected clock. */
+  private readonly durationClock: () => number;
   private readonly slotMs: number;
   private startMs: number;
   private endpoints!: LabelInterner<EndpointSeries>;
@@ -102,6 +104,7 @@ export class MetricsCollector {
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
     this.now = this.options.now;
+    this.durationClock = this.options.clockInjected ? this.now : () => performance.now();
     this.slotMs = (this.options.windowSeconds * 1000) / this.options.windowSlots;
     this.startMs = this.now();
     this.init();
@@ -242,7 +245,8 @@ export class MetricsCollector {
     provider?: string;
     model?: string;
   }): (end: RequestEnd) => void {
-    const t0 = this.now();
+    const clock = this.durationClock;
+    const t0 = clock();
     let done = false;
     return (end: RequestEnd) => {
       if (done) return;
@@ -252,7 +256,7 @@ export class MetricsCollector {
         this.record({
           endpoint: start?.endpoint,
           method: start?.method,
-          latencySeconds: (this.now() - t0) / 1000,
+          latencySeconds: (clock() - t0) / 1000,
           statusCode: e.statusCode,
           error: e.error,
           provider: e.provider ?? start?.provider,

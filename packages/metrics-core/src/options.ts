@@ -46,7 +46,10 @@ export interface MetricsCollectorOptions {
   health?: HealthThresholds;
   /** Which status codes count as errors. @default (status) => status >= 500 */
   isErrorStatus?: (statusCode: number) => boolean;
-  /** Clock in milliseconds since the epoch; inject one to drive windows in tests. @default performance.timeOrigin + performance.now() */
+  /**
+   * Clock in milliseconds since the epoch, for windows, timestamps and uptime; inject one to drive time in tests
+   * (`startRequest` durations then use it too; otherwise they use `performance.now()`). @default Date.now
+   */
   now?: () => number;
 }
 
@@ -65,6 +68,8 @@ export interface ResolvedOptions {
   health: Required<HealthThresholds>;
   isErrorStatus: (statusCode: number) => boolean;
   now: () => number;
+  /** True when `now` was given: durations then use it too, so tests can drive them. */
+  clockInjected: boolean;
 }
 
 export const DEFAULT_LIMITS: Readonly<Required<LabelLimits>> = Object.freeze({
@@ -92,8 +97,7 @@ function positiveInt(name: string, v: unknown, max: number): number {
   return v;
 }
 
-const origin = performance.timeOrigin;
-const defaultNow = (): number => origin + performance.now();
+const defaultNow = Date.now;
 
 /** The entries of an options sub-object that are not `undefined`, so `{ endpoints: undefined }` means the default. */
 function defined<T extends object>(o: T | undefined): Partial<T> {
@@ -153,5 +157,6 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
     health: resolveHealth(o.health),
     isErrorStatus: o.isErrorStatus ?? ((s) => s >= 500),
     now: o.now ?? defaultNow,
+    clockInjected: o.now !== undefined,
   };
 }
