@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HttpMetricsOptions, markRequestError, resolveHttpMetricsOptions } from '@gatewayz/metrics-exporter';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,6 +11,7 @@ const PACKAGE = '@gatewayz/metrics-fastify';
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) => {
   const metrics = resolveHttpMetricsOptions(options, PACKAGE);
   const { handlers } = metrics;
+  const hooked = new WeakSet<IncomingMessage>();
 
   // The four endpoints are answered in onRequest, before body parsing: `POST /metrics/reset` works
   // whatever body or content type the client sends, and the app's own routes stay untouched.
@@ -18,8 +20,20 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
       const r = await handlers.handle({ method: request.method, path: request.url, headers: request.headers });
       if (r) return reply.code(r.status).headers(r.headers).send(r.body);
     }
+    hooked.add(request.raw);
     metrics.track(request, reply.raw, request.url, () => request.routeOptions.url);
     return undefined;
+  });
+
+  // Fastify answers a malformed URL (400) or an over-long parameter (414) itself, before any hook
+  // runs. The server's 'request' listeners run after Fastify's own: a request already answered there
+  // without passing the onRequest hook is recorded as unmatched; `exclude` and `labels` then get a
+  // stand-in with `raw`, `url`, `method` and `headers`. (`inject()` emits no 'request'.)
+  app.server?.on?.('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!res.writableEnded || hooked.has(req)) return;
+    const url = req.url ?? '/';
+    const request = { raw: req, url, method: req.method, headers: req.headers } as unknown as FastifyRequest;
+    metrics.track(request, res, url, () => undefined);
   });
 
   app.addHook('onError', async (request) => {
