@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
 import { FRAMEWORKS, type Framework, startGateway } from './gateway.js';
 
 const USAGE = `Usage: gatewayz-demo [--framework express|fastify|koa] [--port 8000] [--host 127.0.0.1] [--seed N]
+                    [--latency-scale X]
+
+  --latency-scale X   multiplies the simulated providers' latency (default 1; 100 makes every call take
+                      its provider's maximum, 1-2 s: handy to watch in-flight requests or a graceful stop)
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1), METRICS_ADMIN_TOKEN (enables POST /metrics/reset
-and guards the admin routes; at least 16 characters).`;
+and guards the admin routes; at least ${MIN_ADMIN_TOKEN_LENGTH} characters).`;
 
 function fail(message: string): never {
   process.stderr.write(`gatewayz-demo: ${message}\n\n${USAGE}\n`);
@@ -20,6 +25,7 @@ async function main(): Promise<void> {
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       seed: { type: 'string' },
+      'latency-scale': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -33,8 +39,18 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port ?? process.env.PORT}"`);
   const host = values.host ?? process.env.HOST ?? '127.0.0.1';
   const seed = values.seed === undefined ? undefined : Number(values.seed);
+  const latencyScale = Number(values['latency-scale'] ?? 1);
+  if (!(latencyScale > 0 && latencyScale <= 1000)) fail(`invalid --latency-scale "${values['latency-scale']}"`);
+  // Checked here too, so the message names the variable (and never echoes the token).
+  const token = process.env.METRICS_ADMIN_TOKEN;
+  if (token && token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    fail(
+      `METRICS_ADMIN_TOKEN is too short (${token.length} characters): use at least ${MIN_ADMIN_TOKEN_LENGTH}, ` +
+        'or unset it to disable POST /metrics/reset',
+    );
+  }
 
-  const gateway = await startGateway({ framework, port, host, ...(seed !== undefined && { seed }) });
+  const gateway = await startGateway({ framework, port, host, latencyScale, ...(seed !== undefined && { seed }) });
   const u = gateway.url;
   const resetOn = Boolean(process.env.METRICS_ADMIN_TOKEN);
   process.stdout.write(

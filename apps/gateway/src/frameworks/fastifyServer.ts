@@ -35,5 +35,15 @@ export async function fastifyServer(o: ServerOptions): Promise<Listening> {
     send(reply, errorReply(new GatewayError(404, 'not_found', 'no such route'))),
   );
   await app.listen({ port: o.port, host: o.host });
-  return { server: app.server, url: urlOf(app.server), close: () => app.close() };
+  // Fastify drops idle keep-alive sockets only when close() starts: a socket that goes idle after its
+  // in-flight response would keep the server (and a SIGTERMed CLI) alive until the client hangs up.
+  const close = async () => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(sweep);
+    }
+  };
+  return { server: app.server, url: urlOf(app.server), close };
 }
