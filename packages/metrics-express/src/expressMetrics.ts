@@ -23,6 +23,27 @@ function templateOf(baseUrl: string | undefined, route: RouteLike | undefined): 
   return base !== '' && (path === '/' || path === '') ? base : base + path;
 }
 
+const ROUTE = Symbol('route');
+const ENDPOINT = Symbol('endpoint');
+interface Held {
+  [ROUTE]: RouteLike | undefined;
+  [ENDPOINT]: string | undefined;
+}
+
+// One descriptor shared by every request: per-request getter closures would give each `req` its own
+// hidden class and make every later property access on it megamorphic.
+const routeProperty: PropertyDescriptor & ThisType<Request & Held> = {
+  configurable: true,
+  enumerable: true,
+  get() {
+    return this[ROUTE];
+  },
+  set(value: RouteLike | undefined) {
+    this[ROUTE] = value;
+    this[ENDPOINT] = templateOf(this.baseUrl, value);
+  },
+};
+
 /**
  * Express 4 and 5 middleware: records every request under its route template and serves
  * `GET {prefix}`, `GET {prefix}/json`, `GET {prefix}/health` and `POST {prefix}/reset`.
@@ -58,18 +79,11 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
 
     // The template is taken when Express dispatches the route, while `baseUrl` is still the
     // router's own mount path (Express restores it when an error leaves a nested router).
-    let route = req.route as RouteLike | undefined;
-    let endpoint: string | undefined;
-    Object.defineProperty(req, 'route', {
-      configurable: true,
-      enumerable: true,
-      get: () => route,
-      set(value: RouteLike | undefined) {
-        route = value;
-        endpoint = templateOf(req.baseUrl, value);
-      },
-    });
-    metrics.track(req, res, req.originalUrl ?? req.url, () => endpoint ?? templateOf(req.baseUrl, route));
+    const held = req as Request & Held;
+    held[ROUTE] = req.route as RouteLike | undefined;
+    held[ENDPOINT] = undefined;
+    Object.defineProperty(req, 'route', routeProperty);
+    metrics.track(req, res, req.originalUrl ?? req.url, () => held[ENDPOINT] ?? templateOf(req.baseUrl, held[ROUTE]));
     next();
   };
 }

@@ -15,14 +15,21 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
 
   // The four endpoints are answered in onRequest, before body parsing: `POST /metrics/reset` works
   // whatever body or content type the client sends, and the app's own routes stay untouched.
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: an async hook costs every request a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     if (handlers.owns(request.url)) {
-      const r = await handlers.handle({ method: request.method, path: request.url, headers: request.headers });
-      if (r) return reply.code(r.status).headers(r.headers).send(r.body);
+      handlers.handle({ method: request.method, path: request.url, headers: request.headers }).then((r) => {
+        if (r) reply.code(r.status).headers(r.headers).send(r.body);
+        else {
+          metrics.track(request, reply.raw, request.url, () => request.routeOptions.url);
+          done();
+        }
+      }, done);
+      return;
     }
     hooked.add(request.raw);
     metrics.track(request, reply.raw, request.url, () => request.routeOptions.url);
-    return undefined;
+    done();
   });
 
   // Fastify answers a malformed URL (400) or an over-long parameter (414) itself, before any hook
@@ -36,8 +43,9 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
     metrics.track(request, res, url, () => undefined);
   });
 
-  app.addHook('onError', async (request) => {
+  app.addHook('onError', (request, _reply, _error, done) => {
     markRequestError(request);
+    done();
   });
 };
 
