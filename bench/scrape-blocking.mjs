@@ -1,5 +1,6 @@
-// Event-loop blocking during a large scrape: 10k endpoint series, exportAsync vs export().
-// Run: node bench/scrape-blocking.mjs (after building the packages).
+// Event-loop blocking during a large scrape: 10k endpoint series, export() vs exportAsync() vs exportAsyncBuffer()
+// (what the /metrics handlers send). Run: node bench/scrape-blocking.mjs [series] (after building the packages).
+// The figures quoted in docs/BENCHMARKS.md come from bench/record-export.mjs, which also measures prom-client.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { PrometheusExporter } from '@gatewayz/metrics-exporter';
@@ -22,9 +23,13 @@ async function measure(label, fn) {
   // A ticking timer makes the histogram see each blocked stretch.
   const tick = setInterval(() => {}, 1);
   h.enable();
+  // The histogram measures from its first timer tick on: give it one before the scrape starts.
+  await new Promise((r) => setTimeout(r, 5));
   const t0 = performance.now();
   const out = await fn();
   const ms = performance.now() - t0;
+  // Let the timer fire once more, so a block at the very end is recorded too.
+  await new Promise((r) => setTimeout(r, 5));
   h.disable();
   clearInterval(tick);
   console.log(
@@ -33,5 +38,6 @@ async function measure(label, fn) {
 }
 for (let r = 0; r < 3; r++) {
   await measure('export() sync     ', async () => e.export());
-  await measure('exportAsync("text")', () => e.exportAsyncBuffer('text'));
+  await measure('exportAsync("text")', () => e.exportAsync('text'));
+  await measure('exportAsyncBuffer  ', () => e.exportAsyncBuffer('text'));
 }
