@@ -31,6 +31,11 @@ export async function startBillingServer(options: BillingServerOptions): Promise
     const body = JSON.stringify(fail ? { error: 'billing unavailable (simulated)' } : { status: 'accepted' });
     res.writeHead(fail ? 503 : 202, { 'content-type': 'application/json' }).end(body);
   };
-  const listening = await listenNode((req, res) => void handle(req, res).catch(() => res.destroy()), 0, options.host);
+  const listening = await listenNode(
+    (req, res) => void handle(req, res).catch(() => res.destroy()),
+    0,
+    options.host,
+    true,
+  );
   return { ...listening, accepted: () => accepted };
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
+import { serveClusterWorker, startClusterPrimary } from './clusterGateway.js';
 import { FRAMEWORKS, type Framework, startGateway } from './gateway.js';
 
 const USAGE = `Usage: gatewayz-demo [--framework express|fastify|koa] [--port 8000] [--host 127.0.0.1] [--seed N]
-                    [--latency-scale X]
+                    [--latency-scale X] [--workers N [--metrics-port P]]
 
   --latency-scale X   multiplies the simulated providers' latency (default 1; 100 makes every call take
                       its provider's maximum, 1-2 s: handy to watch in-flight requests or a graceful stop)
+  --workers N         fork N cluster workers that share the port; the primary serves /metrics for all of them
+                      (counters summed, latency sketches merged) on --metrics-port (METRICS_PORT, default port+1)
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1), METRICS_ADMIN_TOKEN (enables POST /metrics/reset
 and guards the admin routes; at least ${MIN_ADMIN_TOKEN_LENGTH} characters).`;
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       seed: { type: 'string' },
       'latency-scale': { type: 'string' },
+      workers: { type: 'string', short: 'w' },
+      'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -50,10 +56,28 @@ async function main(): Promise<void> {
     );
   }
 
-  const gateway = await startGateway({ framework, port, host, latencyScale, ...(seed !== undefined && { seed }) });
+  const workers = values.workers === undefined ? 0 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) fail(`invalid --workers "${values.workers}"`);
+  const metricsPort = Number(values['metrics-port'] ?? process.env.METRICS_PORT ?? (port === 0 ? 0 : port + 1));
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) fail(`invalid --metrics-port`);
+  if (workers > 0 && cluster.isPrimary) return runPrimary({ framework, workers, metricsPort, host });
+
+  const gateway = await startGateway({
+    framework,
+    port,
+    host,
+    latencyScale,
+    ...(seed !== undefined && { seed: cluster.isWorker ? seed + (cluster.worker?.id ?? 0) : seed }),
+  });
   const u = gateway.url;
+  if (cluster.isWorker) {
+    serveClusterWorker(gateway);
+    process.once('disconnect', () => void gateway.close().then(() => process.exit(0)));
+  }
   const resetOn = Boolean(process.env.METRICS_ADMIN_TOKEN);
-  process.stdout.write(
+  // Workers print nothing: the primary prints the banner for the cluster.
+  const out = cluster.isWorker ? undefined : process.stdout;
+  out?.write(
     [
       `gatewayz demo gateway (${framework}) listening on ${u}`,
       '',
@@ -92,6 +116,45 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** `--workers N`: the primary forks the workers (each runs this file) and serves the merged metrics. */
+async function runPrimary(o: { framework: Framework; workers: number; metricsPort: number; host: string }) {
+  const primary = await startClusterPrimary({ workers: o.workers, metricsPort: o.metricsPort, host: o.host });
+  const m = primary.metricsUrl;
+  process.stdout.write(
+    [
+      `gatewayz demo gateway (${o.framework}) with ${o.workers} cluster workers listening on ${primary.url}`,
+      '',
+      `  metrics     ${m}/metrics        (all workers: counters summed, latency sketches merged exactly)`,
+      `  json        ${m}/metrics/json`,
+      `  status      ${m}/metrics/health`,
+      `  reset       POST ${m}/metrics/reset  (every worker; needs METRICS_ADMIN_TOKEN)`,
+      '',
+      `  ${primary.url}/metrics is one worker's own view (whichever worker takes the connection).`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the workers (each finishes its in-flight requests)\n`);
+    primary.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`gatewayz-demo: error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  for (const w of primary.workers) {
+    w.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`gatewayz-demo: worker ${w.id} exited (${signal ?? code}); not restarted\n`);
+    });
+  }
 }
 
 main().catch((err: unknown) => {

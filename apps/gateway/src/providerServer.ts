@@ -85,7 +85,12 @@ export async function startProviderServer(
       usage: { prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: n },
     });
   };
-  const listening = await listenNode((req, res) => void handle(req, res).catch(() => res.destroy()), 0, options.host);
+  const listening = await listenNode(
+    (req, res) => void handle(req, res).catch(() => res.destroy()),
+    0,
+    options.host,
+    true,
+  );
 
   return {
     ...listening,

@@ -8,16 +8,24 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts a Node HTTP server for `listener` on host:port (port 0 picks a free one). */
-export function listenNode(listener: RequestListener, port: number, host: string): Promise<Listening> {
+/**
+ * Starts a Node HTTP server for `listener` on host:port (port 0 picks a free one). `exclusive`: in a
+ * cluster worker, listen on a port of its own instead of sharing the primary's socket with the other workers.
+ */
+export function listenNode(
+  listener: RequestListener,
+  port: number,
+  host: string,
+  exclusive = false,
+): Promise<Listening> {
   const server = createServer(listener);
-  return listenServer(server, port, host);
+  return listenServer(server, port, host, exclusive);
 }
 
-export function listenServer(server: Server, port: number, host: string): Promise<Listening> {
+export function listenServer(server: Server, port: number, host: string, exclusive = false): Promise<Listening> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, exclusive }, () => {
       server.off('error', reject);
       resolve({ server, url: urlOf(server), close: () => closeServer(server) });
     });

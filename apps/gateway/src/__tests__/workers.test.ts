@@ -1,0 +1,112 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseExposition, sampleValue } from '@gatewayz/test-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const TOKEN = 'workers-admin-token-0123456789';
+
+describe('the built CLI with --workers 2', () => {
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+  beforeAll(() => {
+    if (!existsSync(cli)) {
+      const r = spawnSync('npx', ['tsup'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
+    }
+  });
+
+  it('forks 2 workers on one port, and the primary scrapes them all: counts equal the requests answered', async () => {
+    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_ADMIN_TOKEN: TOKEN };
+    const child = spawn(process.execPath, [cli, '--framework', 'fastify', '--workers', '2', '--seed', '3'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const [base, metricsBase] = await new Promise<[string, string]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URLs printed: ${out}${err}`)), 20_000);
+        const check = () => {
+          const app = /2 cluster workers listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          const metrics = /metrics +(http:\/\/127\.0\.0\.1:\d+)\/metrics /.exec(out);
+          if (app && metrics) {
+            clearTimeout(timer);
+            resolve([app[1]!, metrics[1]!]);
+          } else setTimeout(check, 20);
+        };
+        check();
+      });
+      expect(metricsBase).not.toBe(base);
+
+      // Fresh connections (no keep-alive), so cluster's round-robin spreads them over both workers.
+      const get = async (path: string) => {
+        const res = await fetch(`${base}${path}`, { headers: { connection: 'close' } });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const post = async (message: string) => {
+        const res = await fetch(`${base}/api/chat`, {
+          method: 'POST',
+          body: JSON.stringify({ message }),
+          headers: { 'content-type': 'application/json', connection: 'close' },
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const models = await Promise.all(Array.from({ length: 40 }, () => get('/api/models')));
+      const chats = await Promise.all(Array.from({ length: 30 }, (_, i) => post(`hello ${i}`)));
+      expect(models.every((s) => s === 200)).toBe(true);
+      const chatStatuses = new Map<number, number>();
+      for (const s of chats) chatStatuses.set(s, (chatStatuses.get(s) ?? 0) + 1);
+
+      const res = await fetch(`${metricsBase}/metrics`);
+      expect(res.status).toBe(200);
+      const samples = parseExposition(await res.text());
+      expect(sampleValue(samples, 'gatewayz_cluster_workers', { state: 'answered' })).toBe(2);
+      expect(sampleValue(samples, 'gatewayz_cluster_workers', { state: 'skipped' })).toBe(0);
+      expect(sampleValue(samples, 'http_requests_total', { endpoint: '/api/models', method: 'GET' })).toBe(40);
+      expect(sampleValue(samples, 'http_requests_total', { endpoint: '/api/chat', method: 'POST' })).toBe(30);
+      for (const [status, n] of chatStatuses) {
+        expect(
+          sampleValue(samples, 'http_response_status_total', { endpoint: '/api/chat', status: String(status) }),
+        ).toBe(n);
+      }
+
+      // Both workers took traffic: each worker's own /metrics (on the shared port) holds only part of it.
+      const own = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const r = await fetch(`${base}/metrics`, { headers: { connection: 'close' } });
+          return sampleValue(parseExposition(await r.text()), 'http_requests_total', {
+            endpoint: '/api/models',
+            method: 'GET',
+          });
+        }),
+      );
+      for (const n of own) {
+        expect(n).toBeGreaterThan(0);
+        expect(n).toBeLessThan(40);
+      }
+
+      // Reset through the primary resets every worker.
+      const reset = await fetch(`${metricsBase}/metrics/reset`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(reset.status).toBe(200);
+      const after = parseExposition(await (await fetch(`${metricsBase}/metrics`)).text());
+      expect(sampleValue(after, 'http_requests_total', { endpoint: '/api/models', method: 'GET' })).toBe(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+  });
+});
