@@ -393,6 +393,33 @@ export class MetricsCollector {
     return s;
   }
 
+  /**
+   * The state in slices, for renderers that yield to the event loop between them and let each slice
+   * be collected young: first everything but the endpoints (`kind: 'head'`, `endpoints: []`), then the
+   * endpoints `batchSize` at a time (`kind: 'endpoints'`, every other list empty).
+   */
+  *stateSlices(options: { batchSize?: number } = {}): Generator<{ kind: 'head' | 'endpoints'; state: CollectorState }> {
+    const batch = Math.max(1, options.batchSize ?? 256);
+    const head = this.buildState(false);
+    yield { kind: 'head', state: head };
+    const slice = (endpoints: EndpointState[]): CollectorState => ({
+      ...head,
+      endpoints,
+      providers: [],
+      models: [],
+      services: [],
+    });
+    let list: EndpointState[] = [];
+    for (const e of this.endpoints.values()) {
+      list.push(this.endpointState(e, this.safeNow()));
+      if (list.length >= batch) {
+        yield { kind: 'endpoints', state: slice(list) };
+        list = [];
+      }
+    }
+    if (list.length > 0) yield { kind: 'endpoints', state: slice(list) };
+  }
+
   /** A point-in-time, JSON-serialisable view. */
   snapshot(): MetricsSnapshot {
     return summarizeState(this.state(), this.options.health);

@@ -1,8 +1,9 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
 import { type CollectorState, type MetricsSnapshot, summarizeState } from '@gatewayz/metrics-core';
+import { partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { renderProtobuf } from './protobufFormat.js';
-import { type ExporterSelfState, renderText, timedChunks } from './textFormat.js';
+import { type ExporterSelfState, GroupedTextWriter, renderText, timedChunks } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds. */
 const SLICE_MS = 4;
@@ -13,6 +14,8 @@ export interface MetricsSource {
   state(): CollectorState | Promise<CollectorState>;
   /** Optional: the state built in slices that yield to the event loop (a `MetricsCollector` has it). */
   stateAsync?(): Promise<CollectorState>;
+  /** Optional: the state as a head and endpoint slices (a `MetricsCollector` has it); preferred by async exports. */
+  stateSlices?(options?: { batchSize?: number }): Iterable<{ kind: 'head' | 'endpoints'; state: CollectorState }>;
   options?: { health?: HealthThresholds };
 }
 
@@ -90,13 +93,42 @@ export class PrometheusExporter {
   }
 
   private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
-    const state = await (this.source.stateAsync ? this.source.stateAsync() : this.source.state());
-    const slice = this.options.yieldBetweenChunks ? SLICE_MS : Number.POSITIVE_INFINITY;
-    // Chunks go into Buffers: a large exposition then leaves no long-lived rope of small strings for the GC.
+    const yielding = this.options.yieldBetweenChunks;
+    let since = performance.now();
+    const breathe = async () => {
+      if (yielding && performance.now() - since >= SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        since = performance.now();
+      }
+    };
+    const source = this.source;
+    if (typeof source.stateSlices === 'function') {
+      // Endpoint series a slice at a time, each slice's objects dying young (short GC pauses), each
+      // family kept in its own Buffers so it still comes out as one group.
+      const w = new GroupedTextWriter(format === 'openmetrics');
+      let head: CollectorState | undefined;
+      for (const slice of source.stateSlices({ batchSize: 32 })) {
+        if (slice.kind === 'head') {
+          head = slice.state;
+          for (const _ of walkFamilies(partsOf(head), this.self, w, 'endpoints')) await breathe();
+        } else {
+          for (const _ of walkFamilies(partsOf(slice.state), this.self, w, 'endpoints')) {
+            w.flush();
+            await breathe();
+          }
+        }
+        await breathe();
+      }
+      if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) await breathe();
+      if (format === 'openmetrics') w.buf += '# EOF\n';
+      return w.finish(breathe);
+    }
+    const state = await (source.stateAsync ? source.stateAsync() : source.state());
+    const slice = yielding ? SLICE_MS : Number.POSITIVE_INFINITY;
     const parts: Buffer[] = [];
     let first = true;
     for (const chunk of timedChunks(state, format, this.self, slice)) {
-      if (!first && this.options.yieldBetweenChunks) await new Promise<void>((r) => setImmediate(r));
+      if (!first && yielding) await new Promise<void>((r) => setImmediate(r));
       first = false;
       if (chunk !== '') parts.push(Buffer.from(chunk, 'utf8'));
     }

@@ -18,12 +18,12 @@ export { METRIC_FAMILIES };
 const CHUNK = 64 * 1024;
 
 /** Writes families as Prometheus text 0.0.4 or OpenMetrics 1.0 lines into `buf`. */
-class TextWriter implements FamilyWriter<string> {
+export class TextWriter implements FamilyWriter<string> {
   buf = '';
   private name = '';
   private readonly les = new WeakMap<readonly number[], string[]>();
 
-  constructor(private readonly om: boolean) {}
+  constructor(readonly om: boolean) {}
 
   labels(pairs: LabelPairs): string {
     let s = '';
@@ -32,10 +32,15 @@ class TextWriter implements FamilyWriter<string> {
   }
 
   family(info: MetricFamilyInfo): void {
-    this.name = info.name;
+    this.resume(info);
     const family = this.om && info.type === 'counter' ? info.name.replace(/_total$/, '') : info.name;
     const help = this.om ? escapeHelp(info.help).replace(/"/g, '\\"') : escapeHelp(info.help);
     this.buf += `# HELP ${family} ${help}\n# TYPE ${family} ${info.type}\n`;
+  }
+
+  /** Continues writing samples of `info` without a new header. */
+  protected resume(info: MetricFamilyInfo): void {
+    this.name = info.name;
   }
 
   sample(labels: string, value: number): void {
@@ -67,6 +72,54 @@ class TextWriter implements FamilyWriter<string> {
   }
 
   endFamily(): void {}
+}
+
+/**
+ * A text writer that keeps each family's lines in its own list of Buffers, so the same family can be
+ * written piece by piece (a slice of endpoints at a time) and still come out as one group, with its
+ * HELP and TYPE once. Families are output in the order first written.
+ */
+export class GroupedTextWriter extends TextWriter {
+  private readonly groups = new Map<string, Buffer[]>();
+  private current: Buffer[] = [];
+
+  override family(info: MetricFamilyInfo): void {
+    this.flush();
+    let group = this.groups.get(info.name);
+    if (group) {
+      this.current = group;
+      this.resume(info);
+      return;
+    }
+    group = [];
+    this.groups.set(info.name, group);
+    this.current = group;
+    super.family(info);
+  }
+
+  /** Moves the pending text into the current family's Buffers; call it often enough to keep strings short-lived. */
+  flush(): void {
+    if (this.buf !== '') {
+      this.current.push(Buffer.from(this.buf, 'utf8'));
+      this.buf = '';
+    }
+  }
+
+  /** The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces. */
+  async finish(breathe: () => Promise<void>): Promise<Buffer> {
+    this.flush();
+    let total = 0;
+    for (const g of this.groups.values()) for (const b of g) total += b.length;
+    const out = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (const g of this.groups.values()) {
+      for (const b of g) {
+        offset += b.copy(out, offset);
+        await breathe();
+      }
+    }
+    return out;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type CollectorState, MetricsCollector } from '@gatewayz/metrics-core';
 import { describe, expect, it, vi } from 'vitest';
 import { PrometheusExporter, renderChunks } from '../index.js';
-import { parseExposition } from './helpers/exposition.js';
+import { parseExposition, sampleMap, seriesKey } from './helpers/exposition.js';
 
 /** A big state: 300 endpoints x 8 methods x 17 histogram lines, plus providers and models. Several MiB. */
 function bigCollector(): MetricsCollector {
@@ -51,21 +51,32 @@ describe('PrometheusExporter', () => {
     expect(ticks).toBeGreaterThanOrEqual(2);
   });
 
-  it('renders one consistent state even if records arrive while it yields', async () => {
+  it('reads each series atomically even if records arrive while it yields', async () => {
+    // Endpoint series are read a slice at a time (so a huge scrape never blocks the loop for long):
+    // a series read after a yield may include records made meanwhile, but each series is read at once,
+    // so its counter, statuses and histogram agree with each other.
     const c = bigCollector();
     const e = new PrometheusExporter(c);
-    const before = e.export();
+    const before = parseExposition(e.export());
     const p = e.exportAsync('text');
     const recorder = setInterval(() => {
       c.recordRequest({ endpoint: '/api/v1/resource_0/"item"\\0', method: 'GET', statusCode: 500, latencySeconds: 1 });
       c.recordCacheHit();
     }, 0);
-    const setImm = new Promise<void>((r) => setImmediate(r));
-    await setImm;
+    await new Promise<void>((r) => setImmediate(r));
     c.recordRequest({ endpoint: '/late', method: 'GET', statusCode: 200, latencySeconds: 1 });
-    const body = await p;
+    const after = parseExposition(await p);
     clearInterval(recorder);
-    expect(body).toBe(before);
+    const a = sampleMap(after);
+    const b = sampleMap(before);
+    // The head (cache, providers, …) is read before the first yield.
+    expect(a.get(seriesKey('cache_hits_total', {}))).toBe(b.get(seriesKey('cache_hits_total', {})));
+    const requests = after.families.get('http_requests_total')!.samples;
+    expect(requests.length).toBeGreaterThan(100);
+    for (const s of requests) {
+      expect(a.get(seriesKey('http_request_duration_seconds_count', s.labels))).toBe(s.rawValue);
+      expect(a.get(seriesKey('http_request_duration_seconds_bucket', { ...s.labels, le: '+Inf' }))).toBe(s.rawValue);
+    }
   });
 
   it('with yieldBetweenChunks: false still equals export()', async () => {

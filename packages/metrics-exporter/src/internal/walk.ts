@@ -94,6 +94,8 @@ export function* walkFamilies<L>(
   inputs: readonly StatePart[],
   self: ExporterSelfState,
   w: FamilyWriter<L>,
+  /** `endpoints`: only the families of endpoint series; `rest`: only the others. */
+  sections: 'all' | 'endpoints' | 'rest' = 'all',
 ): Generator<void, void, undefined> {
   type Part = Part_<L>;
   const parts: Part[] = [];
@@ -102,7 +104,7 @@ export function* walkFamilies<L>(
     const base = p.labels ?? [];
     const lab = (...pairs: [string, string][]) => w.labels(base.length ? [...base, ...pairs] : pairs);
     const endpoints: EndpointRow<L>[] = [];
-    for (const e of state.endpoints) {
+    for (const e of sections === 'rest' ? [] : state.endpoints) {
       endpoints.push({
         label: lab(['endpoint', e.endpoint]),
         lat: summarizeLatency(e.window),
@@ -136,43 +138,48 @@ export function* walkFamilies<L>(
     w.endFamily();
   }
 
-  for (const [info, pick] of [
-    [F.latencyAvg, 'avg'],
-    [F.latencyP50, 'p50'],
-    [F.latencyP95, 'p95'],
-    [F.latencyP99, 'p99'],
-  ] as const) {
-    yield* family(info, (p, e) => {
-      for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
-    });
-  }
-  yield* family(F.requests, (p, e) => {
-    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.requests);
-  });
-  yield* family(F.errors, (p, e) => {
-    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
-  });
-  yield* family(F.statuses, (p, e) => {
-    for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
-  });
+  if (sections !== 'rest') yield* endpointFamilies();
+  if (sections === 'endpoints') return;
 
-  w.family(F.duration);
-  for (const p of parts) {
-    for (const e of p.endpoints) {
-      for (const { m, label } of e.methods) {
-        w.histogram(label, {
-          bounds: p.state.histogramBuckets,
-          buckets: m.buckets,
-          sum: m.sum,
-          count: m.buckets.reduce((a, b) => a + b, 0),
-          native: m.native,
-        });
-        if (++emitted % 128 === 0) yield;
+  function* endpointFamilies() {
+    for (const [info, pick] of [
+      [F.latencyAvg, 'avg'],
+      [F.latencyP50, 'p50'],
+      [F.latencyP95, 'p95'],
+      [F.latencyP99, 'p99'],
+    ] as const) {
+      yield* family(info, (p, e) => {
+        for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
+      });
+    }
+    yield* family(F.requests, (p, e) => {
+      for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.requests);
+    });
+    yield* family(F.errors, (p, e) => {
+      for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
+    });
+    yield* family(F.statuses, (p, e) => {
+      for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
+    });
+
+    w.family(F.duration);
+    for (const p of parts) {
+      for (const e of p.endpoints) {
+        for (const { m, label } of e.methods) {
+          w.histogram(label, {
+            bounds: p.state.histogramBuckets,
+            buckets: m.buckets,
+            sum: m.sum,
+            count: m.buckets.reduce((a, b) => a + b, 0),
+            native: m.native,
+          });
+          if (++emitted % 128 === 0) yield;
+        }
       }
     }
+    w.endFamily();
+    yield;
   }
-  w.endFamily();
-  yield;
 
   yield* family(F.providerRequests, (p, e) => {
     for (const r of p.providers) e(r.label, r.p.requests);
