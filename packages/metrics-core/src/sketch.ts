@@ -176,17 +176,50 @@ export class LogSketch {
       }
     }
     if (first < 0) return this;
-    this.ensure(other.offset + first);
-    this.ensure(other.offset + last);
+    this.reserve(other.offset + first, other.offset + last);
     const c = this.counts;
     const shift = other.offset - this.offset;
     for (let j = first; j <= last; j++) c[j + shift]! += oc[j]!;
     return this;
   }
 
-  private ensure(i: number): void {
-    const rel = i - this.offset;
-    if (rel < 0 || rel >= this.counts.length) this.grow(i);
+  /** Makes the dense array cover bucket indexes `lo..hi` with one allocation (none if it already does). */
+  private reserve(lo: number, hi: number): void {
+    const c = this.counts;
+    if (c.length > 0 && lo >= this.offset && hi < this.offset + c.length) return;
+    const from = c.length === 0 ? lo : Math.min(lo, this.offset);
+    const to = c.length === 0 ? hi : Math.max(hi, this.offset + c.length - 1);
+    const next = this.wide ? new Float64Array(to - from + 1) : new Uint32Array(to - from + 1);
+    if (c.length > 0) next.set(c, this.offset - from);
+    this.counts = next;
+    this.offset = from;
+  }
+
+  /** The range of non-empty buckets as `[lo, hi]` indexes, or undefined when there are none. */
+  private span(): [number, number] | undefined {
+    const c = this.counts;
+    let first = 0;
+    while (first < c.length && c[first] === 0) first++;
+    if (first === c.length) return undefined;
+    let last = c.length - 1;
+    while (c[last] === 0) last--;
+    return [this.offset + first, this.offset + last];
+  }
+
+  /** Merges several sketches into this one, allocating the dense array once for all of them. */
+  mergeAll(others: readonly LogSketch[]): this {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const o of others) {
+      const r = o.count > 0 ? o.span() : undefined;
+      if (r) {
+        if (r[0] < lo) lo = r[0];
+        if (r[1] > hi) hi = r[1];
+      }
+    }
+    if (lo <= hi) this.reserve(lo, hi);
+    for (const o of others) this.merge(o);
+    return this;
   }
 
   /** Empties the sketch, keeping its buffer so steady-state reuse does not allocate. */

@@ -110,6 +110,7 @@ export class SlidingWindow {
   view(nowMs: number): WindowView {
     const epoch = Math.floor(nowMs / this.slotMs);
     const out = emptyView(this.scale);
+    const sketches: LogSketch[] = [];
     for (const s of this.ring) {
       if (s.epoch > epoch - this.ring.length && s.epoch <= epoch) {
         out.requests += s.requests;
@@ -118,9 +119,10 @@ export class SlidingWindow {
         out.sum += s.sum;
         if (s.min < out.min) out.min = s.min;
         if (s.max > out.max) out.max = s.max;
-        if (out.sketch && s.sketch) out.sketch.merge(s.sketch);
+        if (s.sketch && s.sketch.count > 0) sketches.push(s.sketch);
       }
     }
+    if (out.sketch && sketches.length > 0) out.sketch.mergeAll(sketches);
     return out;
   }
 

@@ -62,12 +62,12 @@ export class PrometheusExporter {
 
   /** Prometheus text format 0.0.4. */
   export(): string {
-    return renderText(this.syncState(), 'text', this.self);
+    return this.renderSync('text');
   }
 
   /** OpenMetrics 1.0 text, ending with `# EOF`. */
   exportOpenMetrics(): string {
-    return renderText(this.syncState(), 'openmetrics', this.self);
+    return this.renderSync('openmetrics');
   }
 
   /** Either format, rendered in chunks that yield to the event loop so a large scrape does not block it. */
@@ -92,6 +92,38 @@ export class PrometheusExporter {
     return this.renderAsyncBuffer(format);
   }
 
+  /**
+   * Renders a source that can hand out its state in slices: endpoint series a slice at a time (each
+   * slice's objects die young, so GC pauses stay short), each family kept in its own Buffers so it
+   * still comes out as one group. Yields where an async caller may give the event loop back.
+   */
+  private *sliced(
+    slices: NonNullable<MetricsSource['stateSlices']>,
+    format: ExpositionFormat,
+  ): Generator<void, GroupedTextWriter, undefined> {
+    const w = new GroupedTextWriter(format === 'openmetrics');
+    let head: CollectorState | undefined;
+    for (const slice of slices.call(this.source, { batchSize: 32 })) {
+      if (slice.kind === 'head') head = slice.state;
+      for (const _ of walkFamilies(partsOf(slice.state), this.self, w, 'endpoints')) {
+        w.flush();
+        yield;
+      }
+    }
+    if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) yield;
+    if (format === 'openmetrics') w.buf += '# EOF\n';
+    return w;
+  }
+
+  private renderSync(format: ExpositionFormat): string {
+    const slices = this.source.stateSlices;
+    if (typeof slices !== 'function') return renderText(this.syncState(), format, this.self);
+    const gen = this.sliced(slices, format);
+    let r = gen.next();
+    while (!r.done) r = gen.next();
+    return r.value.finishSync().toString('utf8');
+  }
+
   private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
     const yielding = this.options.yieldBetweenChunks;
     let since = performance.now();
@@ -103,25 +135,13 @@ export class PrometheusExporter {
     };
     const source = this.source;
     if (typeof source.stateSlices === 'function') {
-      // Endpoint series a slice at a time, each slice's objects dying young (short GC pauses), each
-      // family kept in its own Buffers so it still comes out as one group.
-      const w = new GroupedTextWriter(format === 'openmetrics');
-      let head: CollectorState | undefined;
-      for (const slice of source.stateSlices({ batchSize: 32 })) {
-        if (slice.kind === 'head') {
-          head = slice.state;
-          for (const _ of walkFamilies(partsOf(head), this.self, w, 'endpoints')) await breathe();
-        } else {
-          for (const _ of walkFamilies(partsOf(slice.state), this.self, w, 'endpoints')) {
-            w.flush();
-            await breathe();
-          }
-        }
+      const gen = this.sliced(source.stateSlices, format);
+      let r = gen.next();
+      while (!r.done) {
         await breathe();
+        r = gen.next();
       }
-      if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) await breathe();
-      if (format === 'openmetrics') w.buf += '# EOF\n';
-      return w.finish(breathe);
+      return r.value.finish(breathe);
     }
     const state = await (source.stateAsync ? source.stateAsync() : source.state());
     const slice = yielding ? SLICE_MS : Number.POSITIVE_INFINITY;
