@@ -62,12 +62,12 @@ export class PrometheusExporter {
 
   /** Prometheus text format 0.0.4. */
   export(): string {
-    return this.renderSync('text');
+    return renderText(this.syncState(), 'text', this.self);
   }
 
   /** OpenMetrics 1.0 text, ending with `# EOF`. */
   exportOpenMetrics(): string {
-    return this.renderSync('openmetrics');
+    return renderText(this.syncState(), 'openmetrics', this.self);
   }
 
   /** Either format, rendered in chunks that yield to the event loop so a large scrape does not block it. */
@@ -113,15 +113,6 @@ export class PrometheusExporter {
     if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) yield;
     if (format === 'openmetrics') w.buf += '# EOF\n';
     return w;
-  }
-
-  private renderSync(format: ExpositionFormat): string {
-    const slices = this.source.stateSlices;
-    if (typeof slices !== 'function') return renderText(this.syncState(), format, this.self);
-    const gen = this.sliced(slices, format);
-    let r = gen.next();
-    while (!r.done) r = gen.next();
-    return r.value.finishSync().toString('utf8');
   }
 
   private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {

@@ -105,14 +105,6 @@ export class GroupedTextWriter extends TextWriter {
     }
   }
 
-  /** The whole exposition in one Buffer. */
-  finishSync(): Buffer {
-    this.flush();
-    const all: Buffer[] = [];
-    for (const g of this.groups.values()) for (const b of g) all.push(b);
-    return Buffer.concat(all);
-  }
-
   /** The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces. */
   async finish(breathe: () => Promise<void>): Promise<Buffer> {
     this.flush();
@@ -173,10 +165,7 @@ export function renderText(
   format: ExpositionFormat = 'text',
   self?: ExporterSelfState,
 ): string {
-  // Each chunk goes into a Buffer as soon as it is written, so the many small strings it was built from die young
-  // instead of living on (and being copied by the GC) as one enormous rope until the end.
-  const parts: Buffer[] = [];
-  for (const chunk of renderChunks(state, format, self)) parts.push(Buffer.from(chunk, 'utf8'));
-  if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
-  return Buffer.concat(parts).toString('utf8');
+  let out = '';
+  for (const chunk of renderChunks(state, format, self)) out += chunk;
+  return format === 'openmetrics' ? `${out}# EOF\n` : out;
 }
