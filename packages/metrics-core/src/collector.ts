@@ -106,7 +106,7 @@ export class MetricsCollector {
     this.now = this.options.now;
     this.durationClock = this.options.clockInjected ? this.now : () => performance.now();
     this.slotMs = (this.options.windowSeconds * 1000) / this.options.windowSlots;
-    this.startMs = this.now();
+    this.startMs = this.safeNow();
     this.init();
   }
 
@@ -427,7 +427,7 @@ export class MetricsCollector {
 
   /** Health over the window, using the configured thresholds. */
   health(): HealthReport {
-    return evaluateHealth(this.totalWindow.view(this.now()), this.options.health);
+    return evaluateHealth(this.totalWindow.view(this.safeNow()), this.options.health);
   }
 
   /** Clears every metric (counters restart from zero). Uptime keeps counting from construction. */
@@ -443,7 +443,7 @@ export class MetricsCollector {
 
   /** Seconds since the collector was created. */
   uptimeSeconds(): number {
-    return (this.now() - this.startMs) / 1000;
+    return (this.safeNow() - this.startMs) / 1000;
   }
 }
 
