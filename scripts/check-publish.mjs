@@ -5,7 +5,7 @@
 //   3. the tarball holds README.md, package.json and every file the `exports` map points to;
 //   4. `npm publish --dry-run <tarball>` succeeds, for public access, with no warning (other than not being logged in).
 // Usage: node scripts/check-publish.mjs <package dir>... (prints one JSON line per package; exits 1 on a problem).
-// Each published package runs it from a test (src/__tests__/publish.test.ts), so it runs in CI.
+// docs-check/src/publish.test.ts runs it for every package under packages/, so it runs in CI.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
