@@ -21,3 +21,18 @@ it.each(packages.map((dir) => [JSON.parse(readFileSync(join(dir, 'package.json')
     expect(r.status).toBe(0);
   },
 );
+
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+const tool = (name: string, args: string[], cwd: string) => {
+  const r = spawnSync(bin(name), args, { cwd, encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+it.each(packages.map((dir) => [dir.split('/').pop()!, dir]))('%s passes publint --strict and attw --pack', (_, dir) => {
+  const publint = tool('publint', ['--strict', '--pack', 'npm'], dir);
+  expect(publint.out).toMatch(/All good/);
+  expect(publint.status).toBe(0);
+  const attw = tool('attw', ['--pack', '.', '--profile', 'node16', '--format', 'ascii'], dir);
+  expect(attw.out).toMatch(/No problems found/);
+  expect(attw.status).toBe(0);
+});
