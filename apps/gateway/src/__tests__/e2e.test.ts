@@ -1,11 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { parseExposition, type Sample, sampleValue } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMEWORKS, type Gateway, startGateway } from '../gateway.js';
 import { runTraffic } from '../trafficGenerator.js';
+import { spawnCli } from './cli.js';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 const CHAT = { endpoint: '/api/chat' };
@@ -278,56 +277,24 @@ describe.each(FRAMEWORKS)('demo gateway on %s', (framework) => {
 });
 
 describe('the built CLI', () => {
-  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-
-  beforeAll(() => {
-    if (!existsSync(cli)) {
-      const r = spawnSync('npx', ['tsup'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
-    }
-  });
-
   it.each(FRAMEWORKS)(
     'starts with --framework %s, serves the seed test and promtool-clean metrics, and stops on SIGTERM',
     async (framework) => {
-      const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_ADMIN_TOKEN: TOKEN };
-      const child = spawn(process.execPath, [cli, '--framework', framework, '--seed', '1'], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      child.stderr.on('data', (d) => {
-        err += d;
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const cli = spawnCli(['--framework', framework, '--seed', '1'], { METRICS_ADMIN_TOKEN: TOKEN });
       try {
-        const base = await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}${err}`)), 15_000);
-          const check = () => {
-            const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-            if (m && out.includes('/metrics/health')) {
-              clearTimeout(timer);
-              resolve(m[1]!);
-            } else setTimeout(check, 20);
-          };
-          check();
-        });
-        expect(out).toContain(`(${framework})`);
-        expect(out).not.toContain(TOKEN);
+        const base = await cli.ready;
+        expect(cli.stdout()).toContain(`(${framework})`);
+        expect(cli.stdout()).not.toContain(TOKEN);
         const { statuses } = await seedBurst(base);
         expect(statuses.every((s) => s === 200)).toBe(true);
         const text = await (await fetch(`${base}/metrics`)).text();
         expect(sampleValue(parseExposition(text), 'http_requests_total', CHAT_POST)).toBe(100);
         expect(promtool(text)).toEqual({ status: 0, output: '' });
       } finally {
-        child.kill('SIGTERM');
+        cli.child.kill('SIGTERM');
       }
-      expect(await exited).toBe(0);
-      expect(err).toBe('');
+      expect(await cli.exited).toBe(0);
+      expect(cli.stderr()).toBe('');
     },
   );
 });

@@ -1,49 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseExposition, sampleValue } from '@gatewayz/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { spawnCli } from './cli.js';
 
 const TOKEN = 'workers-admin-token-0123456789';
 
 describe('the built CLI with --workers 2', () => {
-  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-
-  beforeAll(() => {
-    if (!existsSync(cli)) {
-      const r = spawnSync('npx', ['tsup'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
-    }
-  });
-
   it('forks 2 workers on one port, and the primary scrapes them all: counts equal the requests answered', async () => {
-    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_ADMIN_TOKEN: TOKEN };
-    const child = spawn(process.execPath, [cli, '--framework', 'fastify', '--workers', '2', '--seed', '3'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const cli = spawnCli(['--framework', 'fastify', '--workers', '2', '--seed', '3'], { METRICS_ADMIN_TOKEN: TOKEN });
     try {
-      const [base, metricsBase] = await new Promise<[string, string]>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URLs printed: ${out}${err}`)), 20_000);
-        const check = () => {
-          const app = /2 cluster workers listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          const metrics = /metrics +(http:\/\/127\.0\.0\.1:\d+)\/metrics /.exec(out);
-          if (app && metrics) {
-            clearTimeout(timer);
-            resolve([app[1]!, metrics[1]!]);
-          } else setTimeout(check, 20);
-        };
-        check();
-      });
+      const base = (await cli.waitFor(/2 cluster workers listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+      const metricsBase = (await cli.waitFor(/metrics +(http:\/\/127\.0\.0\.1:\d+)\/metrics /))[1]!;
       expect(metricsBase).not.toBe(base);
 
       // Fresh connections (no keep-alive), so cluster's round-robin spreads them over both workers.
@@ -104,9 +70,9 @@ describe('the built CLI with --workers 2', () => {
       const after = parseExposition(await (await fetch(`${metricsBase}/metrics`)).text());
       expect(sampleValue(after, 'http_requests_total', { endpoint: '/api/models', method: 'GET' })).toBe(0);
     } finally {
-      child.kill('SIGTERM');
+      cli.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
-    expect(err).toBe('');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toBe('');
   });
 });

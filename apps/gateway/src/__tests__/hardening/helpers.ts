@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { parseExposition, type Sample } from '@gatewayz/test-utils';
 
 export const ADMIN_TOKEN = 'hardening-admin-token-5f0c2b9e77';
@@ -97,60 +95,4 @@ export function http(
 
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
-/** The built demo CLI; built by turbo before tests (`test` depends on `build`), or here with tsup when missing. */
-export function builtCli(): string {
-  const cli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
-  if (!existsSync(cli)) {
-    const cwd = fileURLToPath(new URL('../../..', import.meta.url));
-    const r = spawnSync('npx', ['tsup'], { cwd, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
-  }
-  return cli;
-}
-
-export interface CliProcess {
-  child: ChildProcess;
-  /** Everything the child wrote to stdout and stderr so far. */
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (or the signal name). */
-  exited: Promise<number | string | null>;
-  /** Resolves with the base URL once the CLI printed its banner; rejects if it exits first. */
-  ready: Promise<string>;
-}
-
-/** Spawns `node dist/cli.js args` with `env` added to this process's environment (PORT=0 unless given). */
-export function spawnCli(args: string[], env: Record<string, string | undefined>): CliProcess {
-  const child = spawn(process.execPath, [builtCli(), ...args], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_ADMIN_TOKEN: undefined, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the CLI printed no URL in 15 s: ${out}${err}`)), 15_000);
-    const onData = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m && out.includes('upstreams')) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout?.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the CLI exited (${String(code)}) before listening: ${out}${err}`));
-    });
-  });
-  ready.catch(() => {});
-  return { child, stdout: () => out, stderr: () => err, exited, ready };
-}
+export { builtCli, type CliProcess, spawnCli } from '../cli.js';
