@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import {
   type CollectorState,
-  LogSketch,
+  emptyView,
   type MetricsCollector,
   MetricsError,
   mergeStates,
@@ -184,15 +184,7 @@ export class ClusterAggregator {
   }
 }
 
-const emptyWindow = (w: WindowView): WindowView => ({
-  requests: 0,
-  errors: 0,
-  count: 0,
-  sum: 0,
-  min: Number.POSITIVE_INFINITY,
-  max: Number.NEGATIVE_INFINITY,
-  sketch: w.sketch ? new LogSketch(w.sketch.scale) : undefined,
-});
+const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
 
 /** A copy of a state with its cumulative counters and every window emptied (old windows must not linger). */
 function withoutWindows(s: CollectorState): CollectorState {
@@ -210,7 +202,7 @@ function withoutWindows(s: CollectorState): CollectorState {
 }
 
 function emptyState(startMs: number): CollectorState {
-  const w = () => ({ requests: 0, errors: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, sketch: undefined });
+  const w = () => emptyView(undefined);
   return {
     timestampMs: Date.now(),
     startMs,

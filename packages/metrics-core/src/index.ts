@@ -20,4 +20,4 @@ export { mergeStates, reviveState, summarizeLatency, summarizeState } from './st
 export type { TrackRequestOptions } from './track.js';
 export { getMetricsCollector, setMetricsCollector, statusOfError, tracked, trackRequest } from './track.js';
 export type { WindowView } from './window.js';
-export { mergeViews } from './window.js';
+export { emptyView, mergeViews } from './window.js';

@@ -144,6 +144,7 @@ describe('public API', () => {
         "SKETCH_ZERO_THRESHOLD",
         "bucketIndex",
         "bucketUpperBound",
+        "emptyView",
         "evaluateHealth",
         "getMetricsCollector",
         "mergeStates",
