@@ -15,4 +15,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "system-deps: installing ${need[*]} with apt-get"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
