@@ -101,12 +101,20 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
+  stopOnSignals('finishing in-flight requests, then stopping', () => gateway.close());
+}
+
+/**
+ * On SIGTERM or SIGINT (once): prints `what`, runs `close` and exits 0, or 1 if closing failed.
+ * Returns whether a stop has begun.
+ */
+function stopOnSignals(what: string, close: () => Promise<void>): () => boolean {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: finishing in-flight requests, then stopping\n`);
-    gateway.close().then(
+    process.stdout.write(`\n${signal}: ${what}\n`);
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`gatewayz-demo: error while stopping: ${String(err)}\n`);
@@ -116,6 +124,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  return () => stopping;
 }
 
 /** `--workers N`: the primary forks the workers (each runs this file) and serves the merged metrics. */
@@ -135,24 +144,11 @@ async function runPrimary(o: { framework: Framework; workers: number; metricsPor
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping the workers (each finishes its in-flight requests)\n`);
-    primary.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`gatewayz-demo: error while stopping: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  const stopping = stopOnSignals('stopping the workers (each finishes its in-flight requests)', () => primary.close());
   for (const w of primary.workers) {
     w.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`gatewayz-demo: worker ${w.id} exited (${signal ?? code}); not restarted\n`);
+      if (!stopping())
+        process.stderr.write(`gatewayz-demo: worker ${w.id} exited (${signal ?? code}); not restarted\n`);
     });
   }
 }
