@@ -70,6 +70,20 @@ interface RuleGroups {
   groups: Array<{ name: string; rules: Array<Record<string, unknown> & { expr: string }> }>;
 }
 
+/** The parts of `prometheus.yml` the tests read. */
+export interface ScrapeConfig {
+  job_name: string;
+  metrics_path: string;
+  scrape_interval: string;
+  scrape_timeout: string;
+  static_configs: Array<{ targets: string[] }>;
+}
+export interface PrometheusConfig {
+  global?: { scrape_interval: string; evaluation_interval: string };
+  rule_files: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
 export function readYaml<T = unknown>(path: string): T {
   return parse(readFileSync(path, 'utf8')) as T;
 }

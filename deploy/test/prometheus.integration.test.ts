@@ -7,7 +7,7 @@ import { MetricsCollector } from '@gatewayz/metrics-core';
 import { type PrometheusServer, parseExposition, startPrometheus } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { allExpressions, DEPLOY_DIR, readYaml } from './expressions.js';
+import { allExpressions, DEPLOY_DIR, type PrometheusConfig, readYaml } from './expressions.js';
 
 // The shipped stack against a real Prometheus 2.42: deploy/prometheus/prometheus.yml and alerts.yml scrape and
 // evaluate the demo gateway (Fastify, in this process) while realistic traffic runs, and every PromQL expression
@@ -48,19 +48,6 @@ const SEED_QUERIES = [
   'rate(cache_hits_total[5m])',
   'rate(cache_misses_total[5m])',
 ];
-
-interface ScrapeConfig {
-  job_name: string;
-  metrics_path: string;
-  scrape_interval: string;
-  scrape_timeout: string;
-  static_configs: Array<{ targets: string[] }>;
-}
-interface PrometheusConfig {
-  global: { scrape_interval: string; evaluation_interval: string };
-  rule_files: string[];
-  scrape_configs: ScrapeConfig[];
-}
 
 /** Every request to /metrics of one of our servers, seen through Node's http diagnostics channels. */
 interface Scrape {

@@ -1,22 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEPLOY_DIR, readRuleGroups, readYaml } from './expressions.js';
+import { DEPLOY_DIR, type PrometheusConfig, readRuleGroups, readYaml } from './expressions.js';
 import { promtool } from './promtool.js';
 
 const PROM_DIR = join(DEPLOY_DIR, 'prometheus');
 const ALERTS = ['HighErrorRate', 'HighLatency', 'ProviderDown', 'LowCacheHitRate', 'HighP99LatencyHistogram'];
-
-interface ScrapeConfig {
-  job_name: string;
-  metrics_path: string;
-  scrape_interval: string;
-  scrape_timeout: string;
-  static_configs: Array<{ targets: string[] }>;
-}
-interface PrometheusConfig {
-  rule_files: string[];
-  scrape_configs: ScrapeConfig[];
-}
 
 interface RuleTest {
   alert_rule_test?: Array<{ eval_time: string; alertname: string; exp_alerts: unknown[] }>;
