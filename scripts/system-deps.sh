@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite uses, if they are missing:
-#   promtool + prometheus (Debian `prometheus`, 2.42) and Chromium (Debian `chromium`) for the browser test.
+#   promtool + prometheus (Debian `prometheus`, 2.42), Chromium (Debian `chromium`) for the browser tests, and
+#   Python's strict OpenMetrics parser (Debian `python3-prometheus-client`).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1 || need+=(python3-prometheus-client)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 sudo=""
