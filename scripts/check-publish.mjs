@@ -2,7 +2,8 @@
 // Checks that a workspace package is publishable as it would be published:
 //   1. `pnpm pack` it (pnpm rewrites `workspace:^` ranges to real versions, as `pnpm publish` does);
 //   2. the packed package.json has no `workspace:` range, and each internal dependency is `^` the version in the workspace;
-//   3. the tarball holds README.md, package.json and every file the `exports` map points to;
+//   3. the tarball holds README.md, package.json, LICENSE (the root MIT LICENSE, byte for byte) and every file the
+//      `exports` map points to;
 //   4. `npm publish --dry-run <tarball>` succeeds, for public access, with no warning (other than not being logged in).
 // Usage: node scripts/check-publish.mjs <package dir>... (prints one JSON line per package; exits 1 on a problem).
 // docs-check/src/publish.test.ts runs it for every package under packages/, so it runs in CI.
@@ -42,13 +43,18 @@ function check(dir) {
     }
     if (pkg.private) problems.push('package is private');
     if (pkg.publishConfig?.access !== 'public') problems.push('publishConfig.access is not "public" (scoped package)');
-    const targets = new Set(['README.md', 'package.json']);
+    const targets = new Set(['README.md', 'package.json', 'LICENSE']);
     const walk = (x) => {
       if (typeof x === 'string') targets.add(x.replace(/^\.\//, ''));
       else if (x && typeof x === 'object') Object.values(x).forEach(walk);
     };
     walk(pkg.exports);
     for (const t of targets) if (!files.includes(t)) problems.push(`tarball lacks ${t}`);
+    if (files.includes('LICENSE')) {
+      const license = execFileSync('tar', ['xzf', tarball, '-O', 'package/LICENSE'], { encoding: 'utf8' });
+      if (license !== readFileSync(join(root, 'LICENSE'), 'utf8')) problems.push('LICENSE differs from the root LICENSE');
+    }
+    if (pkg.license !== 'MIT') problems.push(`license is ${pkg.license}, expected MIT`);
     if (files.some((f) => f.includes('__tests__') || f.startsWith('src/')))
       problems.push('tarball ships sources or tests');
 
