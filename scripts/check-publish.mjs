@@ -52,7 +52,8 @@ function check(dir) {
     for (const t of targets) if (!files.includes(t)) problems.push(`tarball lacks ${t}`);
     if (files.includes('LICENSE')) {
       const license = execFileSync('tar', ['xzf', tarball, '-O', 'package/LICENSE'], { encoding: 'utf8' });
-      if (license !== readFileSync(join(root, 'LICENSE'), 'utf8')) problems.push('LICENSE differs from the root LICENSE');
+      if (license !== readFileSync(join(root, 'LICENSE'), 'utf8'))
+        problems.push('LICENSE differs from the root LICENSE');
     }
     if (pkg.license !== 'MIT') problems.push(`license is ${pkg.license}, expected MIT`);
     if (files.some((f) => f.includes('__tests__') || f.startsWith('src/')))
