@@ -1,4 +1,6 @@
-/** Every metric family the exporter writes, with its type, labels and help. */
+import { sketchRelativeAccuracy } from '@gatewayz/metrics-core';
+
+/** The Prometheus type of a family. */
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** One metric family this exporter writes: name, type and help, for docs and tests. */
@@ -16,7 +18,22 @@ const f = (name: string, type: MetricType, labels: readonly string[], help: stri
   labels,
 });
 
-/** Every family, in output order. Gauges describe the sliding window; counters are cumulative. */
+/** The collector's default `sketchScale`, at which {@link METRIC_FAMILIES} states the quantiles' error bound. */
+const DEFAULT_SKETCH_SCALE = 6;
+
+/** The sketch quantiles' relative error bound at `scale`, as the HELP text gives it: `0.54%` at 6, `0.27%` at 7. */
+export function sketchErrorText(scale: number): string {
+  return `${(sketchRelativeAccuracy(scale) * 100).toFixed(2)}%`;
+}
+
+const quantileHelp = (what: string, scale: number) =>
+  `${what} request latency over the sliding window, in seconds (sketch, relative error <= ${sketchErrorText(scale)}).`;
+
+/**
+ * Every metric family the exporter writes, in output order, with its type, labels and help. Gauges describe the
+ * sliding window; counters are cumulative. The quantile families state the error bound at the default
+ * `sketchScale`; {@link quantileFamilies} gives them for another scale.
+ */
 export const METRIC_FAMILIES = {
   latencyAvg: f(
     'http_request_latency_avg_seconds',
@@ -28,19 +45,19 @@ export const METRIC_FAMILIES = {
     'http_request_latency_p50_seconds',
     'gauge',
     ['endpoint'],
-    'Median request latency over the sliding window, in seconds (sketch, relative error <= 0.54%).',
+    quantileHelp('Median', DEFAULT_SKETCH_SCALE),
   ),
   latencyP95: f(
     'http_request_latency_p95_seconds',
     'gauge',
     ['endpoint'],
-    '95th percentile request latency over the sliding window, in seconds (sketch, relative error <= 0.54%).',
+    quantileHelp('95th percentile', DEFAULT_SKETCH_SCALE),
   ),
   latencyP99: f(
     'http_request_latency_p99_seconds',
     'gauge',
     ['endpoint'],
-    '99th percentile request latency over the sliding window, in seconds (sketch, relative error <= 0.54%).',
+    quantileHelp('99th percentile', DEFAULT_SKETCH_SCALE),
   ),
   requests: f('http_requests_total', 'counter', ['endpoint', 'method'], 'HTTP requests handled.'),
   errors: f(
@@ -147,3 +164,19 @@ export const METRIC_FAMILIES = {
     'Worker answers missed (timeout or dead worker) since the aggregator started.',
   ),
 } as const satisfies Record<string, MetricFamilyInfo>;
+
+/** The p50/p95/p99 families with the HELP text's error bound computed for the collector's `sketchScale`. */
+export function quantileFamilies(scale: number): {
+  latencyP50: MetricFamilyInfo;
+  latencyP95: MetricFamilyInfo;
+  latencyP99: MetricFamilyInfo;
+} {
+  const F = METRIC_FAMILIES;
+  if (scale === DEFAULT_SKETCH_SCALE)
+    return { latencyP50: F.latencyP50, latencyP95: F.latencyP95, latencyP99: F.latencyP99 };
+  return {
+    latencyP50: { ...F.latencyP50, help: quantileHelp('Median', scale) },
+    latencyP95: { ...F.latencyP95, help: quantileHelp('95th percentile', scale) },
+    latencyP99: { ...F.latencyP99, help: quantileHelp('99th percentile', scale) },
+  };
+}

@@ -6,7 +6,7 @@ import {
   type MethodState,
   summarizeLatency,
 } from '@gatewayz/metrics-core';
-import { METRIC_FAMILIES as F, type MetricFamilyInfo } from '../families.js';
+import { METRIC_FAMILIES as F, type MetricFamilyInfo, quantileFamilies } from '../families.js';
 import { uniqueSeries } from './unique.js';
 
 export type LabelPairs = readonly (readonly [string, string])[];
@@ -142,11 +142,13 @@ export function* walkFamilies<L>(
   if (sections === 'endpoints') return;
 
   function* endpointFamilies() {
+    // The HELP text states the error bound of the sketch the states were recorded with (they share one scale).
+    const Q = quantileFamilies(parts[0]?.state.sketchScale ?? 6);
     for (const [info, pick] of [
       [F.latencyAvg, 'avg'],
-      [F.latencyP50, 'p50'],
-      [F.latencyP95, 'p95'],
-      [F.latencyP99, 'p99'],
+      [Q.latencyP50, 'p50'],
+      [Q.latencyP95, 'p95'],
+      [Q.latencyP99, 'p99'],
     ] as const) {
       yield* family(info, (p, e) => {
         for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
