@@ -237,7 +237,9 @@ export interface MetricsSnapshot {
   models: { model: string; requests: number; errors: number; errorRate: number; latency: LatencySummary }[];
   cache: {
     hits: number;
-    misses: number /** Window hit rate; `null` when the window saw no cache lookups. */;
+    /** Cumulative cache misses since start or reset. */
+    misses: number;
+    /** Window hit rate; `null` when the window saw no cache lookups. */
     hitRate: number | null;
   };
   database: { queries: number; latencyAvg: number | null };
@@ -258,6 +260,7 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
     totals: { requests: total.requests, errors: total.errors, errorRate: rate(total.errors, total.requests) },
     window: {
       requests: total.window.requests,
+    /** Cumulative cache hits since start or reset. */
       errors: total.window.errors,
       errorRate: rate(total.window.errors, total.window.requests),
       latency: summarizeLatency(allLatency),
