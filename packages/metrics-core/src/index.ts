@@ -19,5 +19,7 @@ export type {
 export { mergeStates, reviveState, summarizeLatency, summarizeState } from './state.js';
 export type { TrackRequestOptions } from './track.js';
 export { getMetricsCollector, setMetricsCollector, statusOfError, tracked, trackRequest } from './track.js';
+export type { OptionKind, OptionRule, OptionSchema, OptionShape } from './validate.js';
+export { validateOptions } from './validate.js';
 export type { WindowView } from './window.js';
 export { emptyView, mergeViews } from './window.js';

@@ -1,4 +1,5 @@
 import { MetricsError } from './errors.js';
+import { type OptionSchema, validateOptions } from './validate.js';
 
 /** Caps on distinct label values. Values past a cap fold into `__overflow__` and are counted. */
 export interface LabelLimits {
@@ -87,6 +88,33 @@ export const DEFAULT_HEALTH: Readonly<Required<HealthThresholds>> = Object.freez
   minRequests: 10,
 });
 
+const LIMITS_SCHEMA: OptionSchema<LabelLimits> = {
+  endpoints: 'number',
+  methods: 'number',
+  providers: 'number',
+  models: 'number',
+  services: 'number',
+  labelLength: 'number',
+};
+
+const HEALTH_SCHEMA: OptionSchema<HealthThresholds> = {
+  degradedErrorRate: 'number',
+  unhealthyErrorRate: 'number',
+  minRequests: 'number',
+};
+
+const COLLECTOR_SCHEMA: OptionSchema<MetricsCollectorOptions> = {
+  windowSeconds: 'number',
+  windowSlots: 'number',
+  sketchScale: 'number',
+  histogramBuckets: 'array',
+  maxLatencySeconds: 'number',
+  limits: LIMITS_SCHEMA,
+  health: HEALTH_SCHEMA,
+  isErrorStatus: 'function',
+  now: 'function',
+};
+
 function bad(message: string): never {
   throw new MetricsError('INVALID_OPTION', message);
 }
@@ -109,6 +137,7 @@ function defined<T extends object>(o: T | undefined): Partial<T> {
 }
 
 export function resolveHealth(h: HealthThresholds | undefined): Required<HealthThresholds> {
+  validateOptions({ health: h }, { health: HEALTH_SCHEMA });
   const out = { ...DEFAULT_HEALTH, ...defined(h) };
   for (const k of ['degradedErrorRate', 'unhealthyErrorRate'] as const) {
     const v = out[k];
@@ -123,7 +152,7 @@ export function resolveHealth(h: HealthThresholds | undefined): Required<HealthT
 }
 
 export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions {
-  if (o === null || typeof o !== 'object') bad('options must be an object');
+  validateOptions(o, COLLECTOR_SCHEMA);
   const windowSeconds = o.windowSeconds ?? 300;
   if (typeof windowSeconds !== 'number' || !(windowSeconds > 0 && windowSeconds <= 86400)) {
     bad('windowSeconds must be a number in (0, 86400]');

@@ -1,4 +1,6 @@
 import { MetricsCollector } from './collector.js';
+import { MetricsError } from './errors.js';
+import { type OptionSchema, validateOptions } from './validate.js';
 
 const GLOBAL_KEY = Symbol.for('@gatewayz/metrics-core/collector');
 type GlobalSlot = { [GLOBAL_KEY]?: MetricsCollector };
@@ -45,6 +47,27 @@ export interface TrackRequestOptions<R = unknown> {
   errorStatusOf?: (error: unknown) => number;
 }
 
+const TRACK_SCHEMA: OptionSchema<TrackRequestOptions> = {
+  endpoint: 'string',
+  method: 'string',
+  provider: 'string',
+  model: 'string',
+  collector: 'object',
+  statusOf: 'function',
+  errorStatusOf: 'function',
+};
+
+/** Validates {@link TrackRequestOptions} when a function is wrapped (calls never throw). */
+function checkTrackOptions(options: TrackRequestOptions<any>): void {
+  validateOptions(options, TRACK_SCHEMA);
+  if (!options || typeof options.endpoint !== 'string') {
+    throw new MetricsError('INVALID_OPTION', 'trackRequest needs options with a string endpoint');
+  }
+  if (options.collector !== undefined && typeof options.collector.startRequest !== 'function') {
+    throw new MetricsError('INVALID_OPTION', 'option "collector" must be a MetricsCollector');
+  }
+}
+
 /** The status a thrown value carries: a numeric `statusCode` or `status` in 100..599, else 500. */
 export function statusOfError(error: unknown): number {
   if (error !== null && typeof error === 'object') {
@@ -64,10 +87,8 @@ export function trackRequest<F extends (...args: any[]) => any>(
   options: TrackRequestOptions<Awaited<ReturnType<F>>>,
   fn: F,
 ): F {
-  if (typeof fn !== 'function') throw new TypeError('@gatewayz/metrics-core: trackRequest needs a function to wrap');
-  if (!options || typeof options.endpoint !== 'string') {
-    throw new TypeError('@gatewayz/metrics-core: trackRequest needs options with a string endpoint');
-  }
+  if (typeof fn !== 'function') throw new MetricsError('INVALID_OPTION', 'trackRequest needs a function to wrap');
+  checkTrackOptions(options);
   const { endpoint, provider, model } = options;
   const method = options.method ?? 'GET';
   const statusOf = options.statusOf ?? (() => 200);
@@ -116,6 +137,7 @@ function safe(f: () => number, fallback: number): number {
  * Works on sync and async methods alike, with the same guarantees as {@link trackRequest}.
  */
 export function tracked<R = unknown>(options: TrackRequestOptions<R>) {
+  checkTrackOptions(options);
   return <This, Args extends unknown[], Ret>(
     target: (this: This, ...args: Args) => Ret,
     _context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Ret>,

@@ -157,6 +157,7 @@ describe('public API', () => {
         "summarizeState",
         "trackRequest",
         "tracked",
+        "validateOptions",
       ]
     `);
     const dist = join(pkgDir, 'dist');
