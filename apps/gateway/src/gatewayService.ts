@@ -34,7 +34,7 @@ export interface GatewayServiceOptions {
   cache: ResponseCache<ChatAnswer>;
   /** Model used when a request names none. */
   defaultModel: string;
-  /** When set, the admin routes need `Authorization: Bearer <adminToken>`. */
+  /** The admin routes need `Authorization: Bearer <adminToken>`; without a token they answer 403. @default undefined (admin routes off) */
   adminToken?: string | undefined;
   /** Longest accepted `message`, in characters. @default 16000 */
   maxMessageLength?: number;
@@ -215,7 +215,14 @@ export class GatewayService {
 
   private authorize(authorization: string | undefined): void {
     const token = this.o.adminToken;
-    if (!token) return;
+    // Without a token the admin routes are off, as reset is: otherwise any web page could call them.
+    if (!token) {
+      throw new GatewayError(
+        403,
+        'admin_disabled',
+        'admin routes are disabled: start the gateway with METRICS_ADMIN_TOKEN set, then send Authorization: Bearer <token>',
+      );
+    }
     const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
     if (!m)
       throw new GatewayError(401, 'unauthorized', 'admin routes need Authorization: Bearer <METRICS_ADMIN_TOKEN>');

@@ -11,6 +11,8 @@ import { type Gateway, runTraffic, startGateway } from '../index.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = fileURLToPath(new URL('../../../../test-artifacts/', import.meta.url));
 
+// The outage goes through the admin route, which is off without a token.
+const ADMIN_TOKEN = 'dashboard-admin-token-0123456789';
 let gateway: Gateway;
 let browser: Browser;
 
@@ -18,7 +20,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     framework: 'fastify',
     port: 0,
-    adminToken: null,
+    adminToken: ADMIN_TOKEN,
     collector: new MetricsCollector(),
     seed: 7,
   });
@@ -52,6 +54,7 @@ it('the demo dashboard loads without console errors and its charts move under tr
     durationSeconds: 6,
     rps: 40,
     seed: 3,
+    adminToken: ADMIN_TOKEN,
     outage: { provider: 'google', at: 0.3, for: 0.3 },
   });
 

@@ -214,6 +214,105 @@ describe.each(FRAMEWORKS)('on %s', (framework) => {
     const samples = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
     expect(sampleValue(samples, 'http_response_status_total', { endpoint: '/api/chat', status: '413' })).toBe(2);
   });
+
+  it('admin routes are off without a token (403), need the exact bearer with one, and work with it', async () => {
+    const anthropic = async (base: string) => {
+      const body = JSON.parse((await http(`${base}/api/providers`)).body) as {
+        providers: { name: string; status: string }[];
+      };
+      return body.providers.find((p) => p.name === 'anthropic')?.status;
+    };
+    const json = { 'content-type': 'application/json' };
+    const open = await startGateway({ framework, collector: new MetricsCollector(), adminToken: null, seed: 9 });
+    try {
+      const outage = `${open.url}/api/admin/providers/anthropic/outage`;
+      for (const headers of [json, { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }]) {
+        for (const [method, body] of [
+          ['POST', '{"seconds": 86400}'],
+          ['DELETE', undefined],
+        ] as const) {
+          const res = await http(outage, { method, headers, ...(body !== undefined && { body }) });
+          expect(res.status, `${method} without a configured token`).toBe(403);
+          const error = (JSON.parse(res.body) as { error: { code: string; message: string } }).error;
+          expect(error.code).toBe('admin_disabled');
+          expect(error.message).toMatch(/admin routes are disabled: start the gateway with METRICS_ADMIN_TOKEN/);
+        }
+      }
+      expect(await anthropic(open.url)).toBe('up');
+    } finally {
+      await open.close();
+    }
+
+    const outage = `${gw.url}/api/admin/providers/anthropic/outage`;
+    const refused: [string, Record<string, string>, number][] = [
+      ['no credentials', {}, 401],
+      ['Basic with the token', { authorization: `Basic ${Buffer.from(ADMIN_TOKEN).toString('base64')}` }, 401],
+      ['the bare token', { authorization: ADMIN_TOKEN }, 401],
+      ['the token as a cookie', { cookie: `token=${ADMIN_TOKEN}` }, 401],
+      ['the token in another header', { 'x-admin-token': ADMIN_TOKEN }, 401],
+      ['a wrong token', { authorization: 'Bearer wrong-token-but-long-enough-1' }, 403],
+      ['a prefix of the token', { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }, 403],
+    ];
+    for (const [why, headers, status] of refused) {
+      const post = await http(outage, { method: 'POST', headers: { ...json, ...headers }, body: '{"seconds": 60}' });
+      expect(post.status, `POST, ${why}`).toBe(status);
+      expect((await http(outage, { method: 'DELETE', headers })).status, `DELETE, ${why}`).toBe(status);
+    }
+    expect(await anthropic(gw.url)).toBe('up');
+    const auth = { ...json, authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await http(outage, { method: 'POST', headers: auth, body: '{"seconds": 60}' })).status).toBe(200);
+    expect(await anthropic(gw.url)).toBe('outage');
+    expect((await http(outage, { method: 'DELETE', headers: auth })).status).toBe(200);
+    expect(await anthropic(gw.url)).toBe('up');
+  });
+
+  it('malformed URLs get a 4xx on every route, and 30 of them leave health healthy', async () => {
+    const g = await startGateway({
+      framework,
+      collector: new MetricsCollector(),
+      adminToken: ADMIN_TOKEN,
+      seed: 9,
+      errorRateScale: 0,
+      billingErrorRate: 0,
+    });
+    try {
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const malformed: [string, string][] = [
+        ['DELETE', '/api/admin/providers/%zz/outage'],
+        ['POST', '/api/admin/providers/%E0%A4%A/outage'],
+        ['DELETE', '/api/admin/providers/%/outage'],
+        ['POST', '/api/admin/providers/%C0%AF/outage'],
+        ['GET', '/api/%zz'],
+        ['GET', '/%ff%zz'],
+      ];
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const [method, path] = malformed[i % malformed.length]!;
+        const res = await http(`${g.url}${path}`, { method, headers: auth, ...(method === 'POST' && { body: '{}' }) });
+        expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${method} ${path}`).toBeLessThan(500);
+        expect(() => JSON.parse(res.body), `${method} ${path}: a JSON error`).not.toThrow();
+        statuses.push(res.status);
+      }
+      const health = await http(`${g.url}/metrics/health`);
+      const body = JSON.parse(health.body) as { status: string; errors: number; insufficientData: boolean };
+      expect(body).toMatchObject({ status: 'healthy', errors: 0, insufficientData: false });
+      expect(health.status).toBe(200);
+      const samples = parseExposition(await (await fetch(`${g.url}/metrics`)).text());
+      const serverErrors = samples
+        .filter((s) => s.name === 'http_response_status_total' && (s.labels.status ?? '').startsWith('5'))
+        .reduce((n, s) => n + s.value, 0);
+      expect(serverErrors).toBe(0);
+      malformedFigures.push(`${framework}: ${[...new Set(statuses)].join('/')}, health ${body.status}`);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+const malformedFigures: string[] = [];
+describe('malformed URL figures', () => {
+  it('reports', () => console.info(`30 malformed URLs:\n  ${malformedFigures.join('\n  ')}`));
 });
 
 describe('the demo CLI', () => {
