@@ -1,5 +1,5 @@
 import { evaluateHealth, type HealthReport } from './health.js';
-import { LabelInterner, OVERFLOW_LABEL } from './internal/labels.js';
+import { LabelInterner, methodLabel, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './internal/labels.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { LogSketch } from './sketch.js';
 import {
@@ -15,7 +15,10 @@ import { SlidingWindow } from './window.js';
 export interface RequestRecord {
   /** Route template, e.g. `/api/users/:id` (never the raw URL). */
   endpoint: string;
-  /** HTTP method. */
+  /**
+   * HTTP method. GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH (any case) are their
+   * own upper-case value; any other method is recorded as `_OTHER`.
+   */
   method: string;
   /** Duration in seconds. Invalid values (NaN, negative, too large, not a number) are dropped from latency statistics and counted. */
   latencySeconds: number;
@@ -68,6 +71,11 @@ interface CounterSeries {
   window: SlidingWindow;
 }
 
+interface InFlightSeries {
+  endpoint: string;
+  requests: number;
+}
+
 interface MethodId {
   id: number;
   label: string;
@@ -100,6 +108,8 @@ export class MetricsCollector {
   private dbQueries = 0;
   private dbWindow!: SlidingWindow;
   private dropped: Record<string, number> = {};
+  /** Requests started and not yet ended, by endpoint. A gauge of the present: reset leaves it alone. */
+  private readonly inFlight: LabelInterner<InFlightSeries>;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -107,6 +117,12 @@ export class MetricsCollector {
     this.durationClock = this.options.clockInjected ? this.now : () => performance.now();
     this.slotMs = (this.options.windowSeconds * 1000) / this.options.windowSlots;
     this.startMs = this.safeNow();
+    this.inFlight = new LabelInterner(
+      this.options.limits.endpoints,
+      this.options.limits.labelLength,
+      (endpoint) => ({ endpoint, requests: 0 }),
+      'unknown',
+    );
     this.init();
   }
 
@@ -188,7 +204,7 @@ export class MetricsCollector {
     const error = r.error === true || (status !== UNKNOWN_STATUS && this.options.isErrorStatus(status));
 
     const ep = this.endpoints.getAny(r.endpoint);
-    const m = this.methods.getAny(r.method);
+    const m = this.methods.get(methodLabel(r.method));
     let series = ep.byMethod[m.id];
     if (series === undefined) {
       series = {
@@ -236,6 +252,29 @@ export class MetricsCollector {
   }
 
   /**
+   * Counts one request in flight on `endpoint` (`http_requests_in_flight`), until {@link endInFlight}
+   * is called with the same endpoint. To move a request to the endpoint found by routing, end it on the
+   * old endpoint and start it on the new one. Never throws.
+   */
+  startInFlight(endpoint: string): void {
+    try {
+      this.inFlight.getAny(endpoint).requests++;
+    } catch {
+      this.drop('internal_error');
+    }
+  }
+
+  /** Ends one request counted by {@link startInFlight}; the gauge never goes below zero. Never throws. */
+  endInFlight(endpoint: string): void {
+    try {
+      const s = this.inFlight.getAny(endpoint);
+      if (s.requests > 0) s.requests--;
+    } catch {
+      this.drop('internal_error');
+    }
+  }
+
+  /**
    * Starts a manual timer. Call the returned function once, when the request ends; later calls are ignored.
    * Provider and model may be given at start or at end.
    */
@@ -247,10 +286,18 @@ export class MetricsCollector {
   }): (end: RequestEnd) => void {
     const clock = this.durationClock;
     const t0 = clock();
+    let inFlight: InFlightSeries | undefined;
+    try {
+      inFlight = this.inFlight.getAny(start?.endpoint);
+      inFlight.requests++;
+    } catch {
+      // an unreadable `start` is counted once, when the timer ends
+    }
     let done = false;
     return (end: RequestEnd) => {
       if (done) return;
       done = true;
+      if (inFlight !== undefined && inFlight.requests > 0) inFlight.requests--;
       try {
         const e = end ?? ({} as RequestEnd);
         this.record({
@@ -336,6 +383,7 @@ export class MetricsCollector {
       cache: { hits: this.cacheHits, misses: this.cacheMisses, window: this.cacheWindow.view(now) },
       db: { queries: this.dbQueries, window: this.dbWindow.view(now) },
       dropped: { ...this.dropped },
+      inFlight: Array.from(this.inFlight.values(), (s) => ({ endpoint: s.endpoint, requests: s.requests })),
       overflow: {
         endpoint: this.endpoints.overflowed,
         method: this.methods.overflowed,
@@ -447,4 +495,4 @@ export class MetricsCollector {
   }
 }
 
-export { OVERFLOW_LABEL };
+export { OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS };

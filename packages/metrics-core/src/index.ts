@@ -1,5 +1,5 @@
 export type { ExternalApiCall, RequestEnd, RequestRecord } from './collector.js';
-export { MetricsCollector, OVERFLOW_LABEL } from './collector.js';
+export { MetricsCollector, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './collector.js';
 export type { MetricsErrorCode } from './errors.js';
 export { MetricsError } from './errors.js';
 export type { HealthReport, HealthStatus } from './health.js';
@@ -12,6 +12,7 @@ export type {
   CollectorState,
   CounterSeriesState,
   EndpointState,
+  InFlightState,
   LatencySummary,
   MethodState,
   MetricsSnapshot,

@@ -28,6 +28,12 @@ export interface EndpointState {
   window: WindowView;
 }
 
+/** Requests in flight on one endpoint. */
+export interface InFlightState {
+  endpoint: string;
+  requests: number;
+}
+
 export interface CounterSeriesState {
   label: string;
   requests: number;
@@ -54,6 +60,11 @@ export interface CollectorState {
   db: { queries: number; window: WindowView };
   /** Values kept out of statistics, by reason (e.g. `invalid_latency`). */
   dropped: Record<string, number>;
+  /**
+   * Requests started and not yet ended, by endpoint (a gauge: merged states add up, reset keeps it).
+   * A state serialised before this field existed may lack it.
+   */
+  inFlight?: InFlightState[];
   /** Records folded into `__overflow__`, by label name. */
   overflow: Record<string, number>;
   /** Distinct values currently held, by label name. */
@@ -142,9 +153,11 @@ export function mergeStates(states: readonly CollectorState[]): CollectorState {
     cache: { ...first.cache, window: windowOf(first.cache.window) },
     db: { ...first.db, window: windowOf(first.db.window) },
     dropped: { ...first.dropped },
+    inFlight: [],
     overflow: { ...first.overflow },
     cardinality: {},
   };
+  const inFlight = out.inFlight as InFlightState[];
   const cloneEndpoint = (e: EndpointState): EndpointState => ({
     endpoint: e.endpoint,
     methods: e.methods.map(cloneMethod),
@@ -159,6 +172,15 @@ export function mergeStates(states: readonly CollectorState[]): CollectorState {
     mergeByKey(out.providers, s.providers, (p) => p.label, cloneSeries, addSeries);
     mergeByKey(out.models, s.models, (p) => p.label, cloneSeries, addSeries);
     mergeByKey(out.services, s.services, (p) => p.label, cloneSeries, addSeries);
+    mergeByKey(
+      inFlight,
+      s.inFlight ?? [],
+      (f) => f.endpoint,
+      (f) => ({ ...f }),
+      (a, b) => {
+        a.requests += b.requests;
+      },
+    );
     if (i === 0) continue;
     out.timestampMs = Math.max(out.timestampMs, s.timestampMs);
     out.totals.requests += s.totals.requests;
@@ -236,6 +258,7 @@ export interface MetricsSnapshot {
   }[];
   models: { model: string; requests: number; errors: number; errorRate: number; latency: LatencySummary }[];
   cache: {
+    /** Cumulative cache hits since start or reset. */
     hits: number;
     /** Cumulative cache misses since start or reset. */
     misses: number;
@@ -244,6 +267,8 @@ export interface MetricsSnapshot {
   };
   database: { queries: number; latencyAvg: number | null };
   externalApis: { service: string; calls: number; errors: number; latencyAvg: number | null }[];
+  /** Requests started and not yet ended, by endpoint (`http_requests_in_flight`). */
+  inFlight: { endpoint: string; requests: number }[];
   self: { dropped: Record<string, number>; overflow: Record<string, number>; cardinality: Record<string, number> };
 }
 
@@ -260,7 +285,6 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
     totals: { requests: total.requests, errors: total.errors, errorRate: rate(total.errors, total.requests) },
     window: {
       requests: total.window.requests,
-    /** Cumulative cache hits since start or reset. */
       errors: total.window.errors,
       errorRate: rate(total.window.errors, total.window.requests),
       latency: summarizeLatency(allLatency),
@@ -300,6 +324,7 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
       errors: x.errors,
       latencyAvg: x.window.count ? x.window.sum / x.window.count : null,
     })),
+    inFlight: (s.inFlight ?? []).map((f) => ({ endpoint: f.endpoint, requests: f.requests })),
     self: { dropped: { ...s.dropped }, overflow: { ...s.overflow }, cardinality: { ...s.cardinality } },
   };
 }

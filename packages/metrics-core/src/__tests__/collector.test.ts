@@ -10,9 +10,11 @@ import {
   MetricsError,
   type MetricsSnapshot,
   mergeStates,
+  OTHER_METHOD,
   OVERFLOW_LABEL,
   type RequestRecord,
   reviveState,
+  STANDARD_METHODS,
   summarizeState,
   type WindowView,
 } from '../index.js';
@@ -169,6 +171,123 @@ describe('cardinality is bounded', () => {
   });
 });
 
+describe('methods follow the OpenTelemetry HTTP conventions', () => {
+  const ODD = ['PROPFIND', 'MKCOL', 'LOCK', 'UNLOCK', 'COPY', 'MOVE', 'PROPPATCH', 'SEARCH', 'REPORT', 'PURGE'];
+  const MORE = ['MKACTIVITY', 'CHECKOUT', 'MERGE', 'NOTIFY', 'SUBSCRIBE', 'LINK', 'UNLINK', 'QUERY'];
+
+  it('fourteen odd verbs cannot fill the method cap: DELETE and HEAD sent afterwards keep their own value', () => {
+    const { c } = clocked();
+    for (const method of [...ODD, ...MORE].slice(0, 14)) c.recordRequest(req({ method }));
+    for (const method of ['DELETE', 'HEAD', 'delete', 'Head']) c.recordRequest(req({ method }));
+    const st = c.state();
+    const methods = st.endpoints[0]!.methods.map((m) => [m.method, m.requests]);
+    expect(methods).toEqual([
+      [OTHER_METHOD, 14],
+      ['DELETE', 2],
+      ['HEAD', 2],
+    ]);
+    expect(st.overflow.method).toBe(0);
+  });
+
+  it('the nine standard methods are their own upper-case value in any case; everything else is _OTHER', () => {
+    const { c } = clocked();
+    const standard = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+    expect([...STANDARD_METHODS]).toEqual(standard);
+    for (const m of standard) c.recordRequest(req({ method: m.toLowerCase() }));
+    for (const m of [...ODD, ...MORE, 'M-SEARCH', 'GETS', ' GET', 'X'.repeat(100), 42, {}])
+      c.recordRequest(req({ method: m }));
+    const methods = c.state().endpoints[0]!.methods.map((m) => m.method);
+    expect(methods).toEqual([...standard, OTHER_METHOD]);
+  });
+
+  it('a stream of 10,000 distinct methods stays one _OTHER series and overflows nothing', () => {
+    const { c } = clocked();
+    for (let i = 0; i < 10_000; i++) c.recordRequest(req({ endpoint: `/e${i % 3}`, method: `VERB${i}` }));
+    c.recordRequest(req({ method: 'DELETE' }));
+    const st = c.state();
+    expect(new Set(st.endpoints.flatMap((e) => e.methods.map((m) => m.method)))).toEqual(
+      new Set([OTHER_METHOD, 'DELETE']),
+    );
+    expect(st.overflow.method).toBe(0);
+  });
+});
+
+describe('requests in flight', () => {
+  const inFlight = (c: MetricsCollector) =>
+    Object.fromEntries((c.state().inFlight ?? []).map((f) => [f.endpoint, f.requests]));
+
+  it('counts per endpoint, moves between endpoints, never goes below zero', () => {
+    const { c } = clocked();
+    c.startInFlight('__unmatched__');
+    c.startInFlight('__unmatched__');
+    c.startInFlight('/a');
+    expect(inFlight(c)).toEqual({ __unmatched__: 2, '/a': 1 });
+    // routing found the endpoint: move one
+    c.endInFlight('__unmatched__');
+    c.startInFlight('/b');
+    expect(inFlight(c)).toEqual({ __unmatched__: 1, '/a': 1, '/b': 1 });
+    for (const e of ['__unmatched__', '/a', '/b', '/b', '/b', '/never-started']) c.endInFlight(e);
+    expect(inFlight(c)).toEqual({ __unmatched__: 0, '/a': 0, '/b': 0, '/never-started': 0 });
+    expect(c.snapshot().inFlight).toEqual(c.state().inFlight);
+  });
+
+  it('is a gauge of the present: reset() keeps it, so requests that end after a reset still return it to 0', () => {
+    const { c } = clocked();
+    const end = c.startRequest({ endpoint: '/slow', method: 'POST' });
+    c.startInFlight('/x');
+    expect(inFlight(c)).toEqual({ '/slow': 1, '/x': 1 });
+    c.reset();
+    expect(inFlight(c)).toEqual({ '/slow': 1, '/x': 1 });
+    end({ statusCode: 200 });
+    end({ statusCode: 200 });
+    c.endInFlight('/x');
+    expect(inFlight(c)).toEqual({ '/slow': 0, '/x': 0 });
+    expect(c.state().totals.requests).toBe(1);
+  });
+
+  it('is bounded by the endpoint cap and never throws', () => {
+    const { c } = clocked({ limits: { endpoints: 2 } });
+    for (let i = 0; i < 100; i++) c.startInFlight(`/e${i}`);
+    for (const v of [undefined, null, 42, {}, '\u0000'] as unknown as string[]) {
+      expect(() => c.startInFlight(v)).not.toThrow();
+      expect(() => c.endInFlight(v)).not.toThrow();
+    }
+    expect(Object.keys(inFlight(c))).toEqual(['/e0', '/e1', OVERFLOW_LABEL]);
+    expect(inFlight(c)[OVERFLOW_LABEL]).toBe(98);
+  });
+
+  it('merged states add up the requests in flight per endpoint', () => {
+    const a = clocked().c;
+    const b = clocked().c;
+    a.startInFlight('/a');
+    b.startInFlight('/a');
+    b.startInFlight('/b');
+    const merged = mergeStates([a.state(), reviveState(JSON.parse(JSON.stringify(b.state())))]);
+    expect(merged.inFlight).toEqual([
+      { endpoint: '/a', requests: 2 },
+      { endpoint: '/b', requests: 1 },
+    ]);
+    const { inFlight: _, ...old } = a.state();
+    expect(mergeStates([old, b.state()]).inFlight).toEqual(b.state().inFlight);
+  });
+});
+
+describe('a client that hung up (499) is not a server error', () => {
+  it('499 is counted as a request with its latency, not as an error, and does not degrade health', () => {
+    const { c } = clocked();
+    for (let i = 0; i < 100; i++) c.recordRequest(req({ statusCode: 499, latencySeconds: 5 }));
+    for (let i = 0; i < 10; i++) c.recordRequest(req({ statusCode: 200 }));
+    const st = c.state();
+    expect(st.totals).toMatchObject({ requests: 110, errors: 0 });
+    expect(st.endpoints[0]!.statuses).toEqual([
+      { status: '499', count: 100 },
+      { status: '200', count: 10 },
+    ]);
+    expect(c.health().status).toBe('healthy');
+    expect(c.health().errors).toBe(0);
+  });
+});
+
 describe('labels are sanitised', () => {
   it('over-long labels are truncated to limits.labelLength without splitting a surrogate pair', () => {
     const { c } = clocked({ limits: { labelLength: 10 } });
@@ -229,14 +348,14 @@ describe('labels are sanitised', () => {
     );
   });
 
-  it('empty or missing labels become "unknown", methods are upper-cased and stay within 32 code units', () => {
+  it('empty or missing labels become "unknown", standard methods are upper-cased, any other method is _OTHER', () => {
     const { c } = clocked();
     c.recordRequest(req({ endpoint: '', method: undefined }));
     c.recordRequest(req({ endpoint: undefined, method: 'get' }));
     c.recordRequest(req({ endpoint: '', method: 'ß'.repeat(30) })); // upper-cases to 60 units
     const st = c.state();
     expect(st.endpoints.map((e) => e.endpoint)).toEqual(['unknown']);
-    expect(st.endpoints[0]!.methods.map((m) => m.method)).toEqual(['UNKNOWN', 'GET', 'S'.repeat(32)]);
+    expect(st.endpoints[0]!.methods.map((m) => m.method)).toEqual(['UNKNOWN', 'GET', OTHER_METHOD]);
   });
 
   it('a user-supplied "__overflow__" label shares the overflow series instead of duplicating it', () => {

@@ -1,6 +1,33 @@
 /** The value every label takes once its cap of distinct values is reached. */
 export const OVERFLOW_LABEL = '__overflow__';
 
+/** The value of every request method outside {@link STANDARD_METHODS} (OpenTelemetry's `http.request.method` convention). */
+export const OTHER_METHOD = '_OTHER';
+
+/** The methods that are always their own label value (RFC 9110 plus PATCH, as OpenTelemetry lists them). */
+export const STANDARD_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
+/**
+ * The method label of a request: a standard method in upper case, `_OTHER` for any other method, so
+ * that no client can spend the method cap. A missing or empty method stays empty (the interner names it).
+ */
+export function methodLabel(raw: unknown): string {
+  if (typeof raw !== 'string') return raw === undefined || raw === null ? '' : OTHER_METHOD;
+  if (STANDARD_METHODS.has(raw) || raw === '') return raw;
+  const upper = raw.toUpperCase();
+  return STANDARD_METHODS.has(upper) ? upper : OTHER_METHOD;
+}
+
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 /**
