@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEPLOY_DIR, readYaml } from './expressions.js';
@@ -9,8 +9,17 @@ interface Service {
   command?: string[];
   ports?: string[];
   volumes?: string[];
-  depends_on?: string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
   environment?: Record<string, string>;
+  healthcheck?: {
+    test: string[] | string;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
+  restart?: string;
+  user?: string;
 }
 
 const compose = readYaml<{ services: Record<string, Service> }>(join(DEPLOY_DIR, 'docker-compose.yml'));
@@ -36,6 +45,43 @@ function hostPath(service: Service | undefined, containerPath: string): string |
 }
 
 const containerPort = (service: Service | undefined) => (service?.ports ?? []).map((p) => p.split(':').at(-1));
+
+const dockerfile = readFileSync(join(DEPLOY_DIR, '..', demo!.build!.dockerfile), 'utf8');
+/** The Dockerfile's instructions, continuation lines joined and comments dropped: `[keyword, rest]`. */
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => {
+    const [keyword, ...rest] = l.split(/\s+/);
+    return [keyword!.toUpperCase(), rest.join(' ')] as const;
+  });
+
+/**
+ * The image a service runs: its `image`, or the FROM of the Dockerfile it builds.
+ * What each one ships that a healthcheck can call (no shell is assumed: the tests use the CMD form):
+ * - node:20-bookworm (Debian, the demo): node itself, whose global fetch makes an HTTP probe;
+ * - prom/prometheus: built on quay.io/prometheus/busybox, so busybox `wget`; there is no curl;
+ * - grafana/grafana (the Alpine image; not the -ubuntu tag): busybox `wget` (and curl).
+ */
+const imageOf = (service: Service) =>
+  service.image ??
+  instructions
+    .filter(([k]) => k === 'FROM')
+    .at(-1)![1]
+    .split(/\s+/)[0]!;
+const TOOLS: Array<[RegExp, string[]]> = [
+  [/^node:20-bookworm$/, ['node']],
+  [/^prom\/prometheus:v2\.\d+\.\d+$/, ['wget']],
+  [/^grafana\/grafana:\d+\.\d+\.\d+$/, ['wget', 'curl']],
+];
+/** The health endpoint each service's healthcheck must probe, on its own container port. */
+const HEALTH: Record<string, { port: string; paths: string[] }> = {
+  demo: { port: '8000', paths: ['/healthz', '/metrics/health'] },
+  prometheus: { port: '9090', paths: ['/-/ready', '/-/healthy'] },
+  grafana: { port: '3000', paths: ['/api/health'] },
+};
 
 describe('docker-compose.yml', () => {
   it('has the demo, prometheus and grafana services', () => {
@@ -97,5 +143,74 @@ describe('docker-compose.yml', () => {
     expect(statSync(dashboards!).isDirectory()).toBe(true);
     const home = grafana?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
     expect(existsSync(hostPath(grafana, home!)!)).toBe(true);
+  });
+
+  describe.each(Object.keys(HEALTH))('service %s', (name) => {
+    const service = compose.services[name]!;
+
+    it('has a restart policy', () => {
+      expect(['always', 'unless-stopped', 'on-failure']).toContain(service.restart);
+    });
+
+    it('has a healthcheck that probes its health endpoint with a tool its image ships', () => {
+      const check = service.healthcheck;
+      expect(check, `${name} has a healthcheck`).toBeDefined();
+      // The exec form: no shell is needed in the image, and the tool is the first word.
+      expect(Array.isArray(check!.test)).toBe(true);
+      const [form, tool, ...args] = check!.test as string[];
+      expect(form).toBe('CMD');
+      const image = imageOf(service);
+      const tools = TOOLS.find(([pattern]) => pattern.test(image))?.[1];
+      expect(tools, `known tools for image ${image}`).toBeDefined();
+      expect(tools).toContain(tool);
+      const urls = args.join(' ').match(/https?:\/\/[^\s'"`)]+/g) ?? [];
+      expect(urls, check!.test.toString()).toHaveLength(1);
+      const url = new URL(urls[0]!);
+      expect(url.hostname).toBe('127.0.0.1');
+      expect(url.port).toBe(HEALTH[name]!.port);
+      expect(containerPort(service)).toContain(url.port);
+      expect(HEALTH[name]!.paths).toContain(url.pathname);
+      if (tool === 'wget') expect(args).toContain('--spider');
+      if (tool === 'node') {
+        expect(args[0]).toBe('-e');
+        // A failed fetch or a non-2xx answer must exit non-zero.
+        expect(args[1]).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/);
+        expect(args[1]).toMatch(/\(\) => process\.exit\(1\)/);
+      }
+      for (const key of ['interval', 'timeout', 'start_period'] as const) expect(check![key]).toMatch(/^\d+s$/);
+      expect(check!.retries).toBeGreaterThan(0);
+    });
+  });
+
+  it('starts Prometheus once the demo is healthy and Grafana once Prometheus is', () => {
+    expect(prometheus?.depends_on).toEqual({ demo: { condition: 'service_healthy' } });
+    expect(grafana?.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
+    expect(demo?.depends_on).toBeUndefined();
+  });
+
+  it('runs the demo as an unprivileged user that owns the files it builds', () => {
+    const users = [...instructions.filter(([k]) => k === 'USER').map(([, u]) => u), ...(demo?.user ? [demo.user] : [])];
+    const user = users.at(-1);
+    expect(user, 'a USER in the Dockerfile or user: in compose').toBeDefined();
+    expect(user!.split(':')[0]).not.toMatch(/^(root|0)$/);
+    // `pnpm demo` builds the packages on start (dist/, .turbo/): the sources must belong to that user.
+    const copies = instructions.filter(([k]) => k === 'COPY' || k === 'ADD');
+    expect(copies.length).toBeGreaterThan(0);
+    for (const [, args] of copies) expect(args).toContain(`--chown=${user}:${user}`);
+    const workdir = instructions.filter(([k]) => k === 'WORKDIR').at(-1)![1];
+    expect(instructions.some(([k, a]) => k === 'RUN' && a === `chown ${user}:${user} ${workdir}`)).toBe(true);
+  });
+
+  it('takes the Grafana admin password from the environment, never a default', () => {
+    const env = grafana?.environment ?? {};
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
+    expect(Object.values(env)).not.toContain('admin:admin');
+    expect(readFileSync(join(DEPLOY_DIR, 'docker-compose.yml'), 'utf8')).not.toMatch(/admin\/admin/);
+  });
+
+  it("does not publish Prometheus' lifecycle or admin API", () => {
+    for (const flag of prometheus?.command ?? []) expect(flag).not.toMatch(/^--web\.enable-(lifecycle|admin-api)/);
+    // Prometheus has no authentication: its port is published on the host's loopback only.
+    for (const port of prometheus?.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+:9090$/);
   });
 });
