@@ -1,0 +1,68 @@
+import { METRIC_FAMILIES } from '../families.js';
+import type { ExpositionFormat, ScrapeFormat } from '../negotiate.js';
+import { type ParsedFamily, parseExposition } from './parseExposition.js';
+import { dropClashes, renderParsedProtobuf, renderParsedText, reservedNames } from './renderParsed.js';
+
+/** Reasons counted in `gatewayz_metrics_admin_refusals_total` when part of the `append` output is left out. */
+export const APPEND_REASONS = {
+  /** `append` threw, rejected or returned something other than a string: the scrape carries only our families. */
+  error: 'append_error',
+  /** An appended family whose name clashes with one of ours (or an earlier appended one): left out. */
+  clash: 'append_clash',
+  /** An appended line that is neither a sample nor a comment: left out. */
+  invalidLine: 'append_invalid_line',
+} as const;
+
+let ours: ReadonlySet<string> | undefined;
+/** Every series name our own families may write, in any format. */
+function ourNames(): ReadonlySet<string> {
+  if (!ours) {
+    const names = new Set<string>();
+    for (const f of Object.values(METRIC_FAMILIES)) {
+      const base = f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name;
+      for (const n of reservedNames(base, f.type)) names.add(n);
+      names.add(f.name);
+    }
+    ours = names;
+  }
+  return ours;
+}
+
+/**
+ * Calls `append` and reads what it returns (0.0.4 or OpenMetrics text) into families that can be
+ * rendered in any scrape format beside ours. Never throws: failures, unreadable lines and families
+ * whose names clash with ours are left out and counted under `count(reason, n)`.
+ */
+export async function readAppended(
+  append: (format: ExpositionFormat) => string | Promise<string>,
+  format: ScrapeFormat,
+  count: (reason: string, n: number) => void,
+): Promise<ParsedFamily[]> {
+  let text: unknown;
+  try {
+    text = await append(format === 'protobuf' ? 'text' : format);
+  } catch {
+    count(APPEND_REASONS.error, 1);
+    return [];
+  }
+  if (typeof text !== 'string') {
+    count(APPEND_REASONS.error, 1);
+    return [];
+  }
+  const parsed = parseExposition(text);
+  if (parsed.invalidLines > 0) count(APPEND_REASONS.invalidLine, parsed.invalidLines);
+  const { kept, clashes } = dropClashes(parsed.families, new Set(ourNames()));
+  if (clashes > 0) count(APPEND_REASONS.clash, clashes);
+  return kept;
+}
+
+/** The appended families as delimited protobuf `MetricFamily` messages. */
+export function renderAppendedProtobuf(families: readonly ParsedFamily[]): Buffer {
+  const bytes = renderParsedProtobuf(families);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The appended families as 0.0.4 or OpenMetrics lines (without `# EOF`). */
+export function renderAppendedText(families: readonly ParsedFamily[], format: ExpositionFormat): string {
+  return renderParsedText(families, format === 'openmetrics');
+}
