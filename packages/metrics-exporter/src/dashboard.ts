@@ -1,111 +1,203 @@
+import { createHash } from 'node:crypto';
+import { MetricsError, type MetricsSnapshot } from '@gatewayz/metrics-core';
+import { DashboardHistory, type DashboardPoint, MAX_HISTORY_POINTS, startSampling } from './dashboardHistory.js';
+import { DASHBOARD_SCRIPT } from './dashboardScript.js';
+import { DASHBOARD_STYLESHEET } from './dashboardStyle.js';
+import type { MetricsResponse } from './handlers.js';
+
+/** The `dashboard` option of the handlers and adapters, when it is an object. */
+export interface DashboardOptions {
+  /** How often the page polls `{prefix}/json`, in milliseconds (100 to 3 600 000). @default 1000 */
+  intervalMs?: number;
+  /** The page's title and heading. @default 'gatewayz metrics' */
+  title?: string;
+  /**
+   * How much history the server keeps for the charts, in seconds, so that they are full when the page
+   * opens. `0` keeps none (the charts then start empty). At most 10 000 points (`historySeconds * 1000 /
+   * historyIntervalMs`). @default 900 (15 minutes)
+   */
+  historySeconds?: number;
+  /**
+   * How often the server samples that history, in milliseconds (50 to 3 600 000), on an unref'd timer off
+   * the request path that never keeps the process alive. @default 5000
+   */
+  historyIntervalMs?: number;
+}
+
+const PACKAGE = '@gatewayz/metrics-exporter';
+
+/** The page's CSP: no inline script or style, nothing but its own origin. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** JSON safe inside a `<script type="application/json">` data block (no `</script>` or `<!--` can occur). */
+const jsonForHtml = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+
 /**
- * A self-contained live dashboard page (no external scripts, hand-drawn SVG) that polls the JSON
- * endpoint and draws latency quantiles, request and error rates, health, providers, models and cache.
+ * The dashboard's HTML page. It loads `{prefix}/dashboard/dashboard.js` and `dashboard.css` (no inline
+ * script or style, so it runs under {@link DASHBOARD_CSP}), takes its configuration from `data-*` attributes,
+ * and carries `points` (the server's history) in a JSON data island, so the first paint already shows them.
  */
-export function dashboardHtml(options: { jsonPath: string; intervalMs?: number; title?: string }): string {
-  const config = JSON.stringify({ jsonPath: options.jsonPath, intervalMs: options.intervalMs ?? 1000 }).replace(
-    /</g,
-    '\\u003c',
-  );
-  const title = (options.title ?? 'gatewayz metrics').replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+export function dashboardHtml(options: {
+  /** The handlers' prefix: the page's assets are under `{prefix}/dashboard/`. @default '/metrics' */
+  prefix?: string;
+  /** What the page polls. @default `${prefix}/json` */
+  jsonPath?: string;
+  intervalMs?: number;
+  title?: string;
+  historySeconds?: number;
+  /** History to draw at once, oldest first. @default [] */
+  points?: readonly DashboardPoint[];
+}): string {
+  const prefix = options.prefix ?? '/metrics';
+  const assets = `${prefix}/dashboard`;
+  const title = escapeHtml(options.title ?? 'gatewayz metrics');
+  const attr = (v: string | number) => escapeHtml(String(v));
+  const legend = (labels: string[]) => labels.map((l, i) => `<span><i class="s${i}"></i>${l}</span>`).join('');
+  const chart = (id: string, heading: string, labels: string[], now: string, describe: string) =>
+    `<section class="${id}"><h2>${heading}</h2><div class="legend">${legend(labels)}<span class="now" id="${now}"></span></div>` +
+    `<div class="chart"><svg id="${id}" data-testid="${id === 'rates' ? 'rate' : id}-chart" role="img" aria-label="${describe}"></svg>` +
+    `<div class="tip" id="${id}-tip" data-testid="${id === 'rates' ? 'rate' : id}-tip" role="tooltip" hidden></div></div></section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title><link rel="icon" href="data:,">
-<style>
-:root{--bg:#0f1419;--panel:#161c24;--fg:#d8dee9;--muted:#7b8794;--p50:#5ec4ff;--p95:#f7c948;--p99:#ff6b6b;--ok:#3ddc84;--warn:#f7c948;--bad:#ff6b6b}
-*{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;background:var(--bg);color:var(--fg)}
-header{display:flex;align-items:center;gap:16px;padding:12px 20px;border-bottom:1px solid #222b36}
-h1{font-size:18px;margin:0;font-weight:600}.badge{padding:3px 10px;border-radius:12px;font-weight:600;text-transform:uppercase;font-size:12px}
-.healthy{background:var(--ok);color:#04210f}.degraded{background:var(--warn);color:#2a2000}.unhealthy{background:var(--bad);color:#2a0000}.unknown{background:#444;color:#ddd}
-main{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;padding:16px 20px}
-section{background:var(--panel);border-radius:8px;padding:12px 14px}h2{font-size:13px;margin:0 0 8px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
-svg{width:100%;height:180px;display:block}.legend{display:flex;gap:12px;font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:10px;height:3px;margin-right:4px;vertical-align:middle}
-table{width:100%;border-collapse:collapse;font-size:13px}td,th{padding:4px 6px;text-align:right;border-bottom:1px solid #222b36}td:first-child,th:first-child{text-align:left}
-.bar{height:8px;background:var(--p50);border-radius:4px}.stat{font-size:28px;font-weight:600}.muted{color:var(--muted)}#error{color:var(--bad)}
-</style></head>
-<body>
+<link rel="stylesheet" href="${attr(`${assets}/dashboard.css`)}">
+<script defer src="${attr(`${assets}/dashboard.js`)}"></script>
+</head>
+<body data-json-path="${attr(options.jsonPath ?? `${prefix}/json`)}" data-interval-ms="${attr(options.intervalMs ?? 1000)}" data-history-seconds="${attr(options.historySeconds ?? 900)}">
 <header><h1>${title}</h1><span id="health" class="badge unknown" data-testid="health">unknown</span>
 <span class="muted" id="summary"></span><span id="error"></span></header>
 <main>
-<section><h2>Latency (sliding window)</h2><div class="legend"><span><i style="background:var(--p50)"></i>p50</span><span><i style="background:var(--p95)"></i>p95</span><span><i style="background:var(--p99)"></i>p99</span><span id="latnow"></span></div><svg id="latency" data-testid="latency-chart" viewBox="0 0 600 180" preserveAspectRatio="none"></svg></section>
-<section><h2>Requests and errors per second</h2><div class="legend"><span><i style="background:var(--p50)"></i>requests/s</span><span><i style="background:var(--bad)"></i>errors/s</span><span id="ratenow"></span></div><svg id="rates" data-testid="rate-chart" viewBox="0 0 600 180" preserveAspectRatio="none"></svg></section>
-<section><h2>Cache hit rate</h2><div class="legend"><span id="cachenow"></span></div><svg id="cache" data-testid="cache-chart" viewBox="0 0 600 180" preserveAspectRatio="none"></svg></section>
-<section><h2>Providers</h2><table data-testid="providers"><thead><tr><th>provider</th><th>requests</th><th>error rate</th><th>avg latency</th><th></th></tr></thead><tbody id="providers"></tbody></table></section>
-<section><h2>Models</h2><table data-testid="models"><thead><tr><th>model</th><th>requests</th><th>error rate</th><th>avg latency</th></tr></thead><tbody id="models"></tbody></table></section>
+${chart('latency', 'Latency (sliding window)', ['p50', 'p95', 'p99'], 'latnow', 'latency quantiles over time, in milliseconds')}
+${chart('rates', 'Requests and errors per second', ['requests/s', 'errors/s'], 'ratenow', 'requests and errors per second over time')}
+${chart('cache', 'Cache hit rate', ['hit rate'], 'cachenow', 'cache hit rate over time, in percent')}
+<section><h2>Providers</h2><div class="table-wrap"><table data-testid="providers"><thead><tr><th>provider</th><th>requests</th><th>error rate</th><th>avg latency</th><th></th></tr></thead><tbody id="providers"></tbody></table></div></section>
+<section><h2>Models</h2><div class="table-wrap"><table data-testid="models"><thead><tr><th>model</th><th>requests</th><th>error rate</th><th>avg latency</th></tr></thead><tbody id="models"></tbody></table></div></section>
 </main>
-<script>
-(() => {
-  const cfg = ${config};
-  const MAX = 120;
-  const hist = { t: [], p50: [], p95: [], p99: [], rps: [], eps: [], cache: [] };
-  let prev = null;
-  const $ = (id) => document.getElementById(id);
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
-  const ms = (v) => (v == null ? '–' : (v * 1000).toFixed(v < 0.01 ? 2 : 0) + ' ms');
-  const pct = (v) => (v == null ? '–' : (v * 100).toFixed(1) + '%');
-  function push(k, v) { hist[k].push(v); if (hist[k].length > MAX) hist[k].shift(); }
-  function chart(svg, series, fixedMax) {
-    const W = 600, H = 180, pad = 4;
-    let max = fixedMax || 0;
-    if (!fixedMax) for (const s of series) for (const v of s.data) if (v != null && v > max) max = v;
-    if (!(max > 0)) max = 1;
-    let out = '';
-    for (let g = 1; g < 4; g++) out += '<line x1="0" x2="' + W + '" y1="' + (H * g) / 4 + '" y2="' + (H * g) / 4 + '" stroke="#222b36"/>';
-    for (const s of series) {
-      let d = '';
-      s.data.forEach((v, i) => {
-        if (v == null) return;
-        const x = (i / (MAX - 1)) * W, y = H - pad - (v / max) * (H - 2 * pad - 16);
-        d += (d ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1);
-      });
-      if (d) out += '<path data-series="' + s.name + '" d="' + d + '" fill="none" stroke="' + s.color + '" stroke-width="2"/>';
-    }
-    out += '<text x="4" y="14" fill="#7b8794" font-size="11">' + esc(s0(max)) + '</text>';
-    svg.innerHTML = out;
-    function s0(m) { return fixedMax === 1 ? '100%' : series[0].fmt ? series[0].fmt(m) : m.toFixed(1); }
-  }
-  function table(tbody, rows, withBar) {
-    const maxReq = Math.max(1, ...rows.map((r) => r.requests));
-    tbody.innerHTML = rows.map((r) => '<tr><td>' + esc(r.name) + '</td><td>' + r.requests + '</td><td>' + pct(r.errorRate) + '</td><td>' + ms(r.latency.avg) + '</td>' +
-      (withBar ? '<td style="width:30%"><div class="bar" style="width:' + ((100 * r.requests) / maxReq).toFixed(0) + '%"></div></td>' : '') + '</tr>').join('');
-  }
-  async function tick() {
-    try {
-      const res = await fetch(cfg.jsonPath, { headers: { accept: 'application/json' }, cache: 'no-store' });
-      if (!res.ok) throw new Error('HTTP ' + res.status);
-      const s = await res.json();
-      const now = Date.now();
-      const lat = s.window.latency;
-      push('p50', lat.p50); push('p95', lat.p95); push('p99', lat.p99);
-      if (prev) {
-        const dt = (now - prev.at) / 1000;
-        const dr = s.totals.requests - prev.requests, de = s.totals.errors - prev.errors;
-        push('rps', dr >= 0 && dt > 0 ? dr / dt : null); push('eps', de >= 0 && dt > 0 ? de / dt : null);
-      } else { push('rps', null); push('eps', null); }
-      prev = { at: now, requests: s.totals.requests, errors: s.totals.errors };
-      push('cache', s.cache.hitRate);
-      chart($('latency'), [{ name: 'p50', data: hist.p50, color: 'var(--p50)', fmt: ms }, { name: 'p95', data: hist.p95, color: 'var(--p95)' }, { name: 'p99', data: hist.p99, color: 'var(--p99)' }]);
-      chart($('rates'), [{ name: 'rps', data: hist.rps, color: 'var(--p50)', fmt: (m) => m.toFixed(1) + '/s' }, { name: 'eps', data: hist.eps, color: 'var(--bad)' }]);
-      chart($('cache'), [{ name: 'hit', data: hist.cache, color: 'var(--ok)' }], 1);
-      const h = s.health.status;
-      $('health').className = 'badge ' + h; $('health').textContent = h;
-      $('summary').textContent = s.totals.requests + ' requests · window error rate ' + pct(s.window.errorRate) + ' · up ' + Math.round(s.uptimeSeconds) + ' s';
-      $('latnow').textContent = 'now: p50 ' + ms(lat.p50) + ' · p95 ' + ms(lat.p95) + ' · p99 ' + ms(lat.p99);
-      const last = hist.rps[hist.rps.length - 1];
-      $('ratenow').textContent = last == null ? '' : 'now: ' + last.toFixed(1) + ' req/s';
-      $('cachenow').textContent = 'hit rate ' + pct(s.cache.hitRate) + ' (' + s.cache.hits + ' hits, ' + s.cache.misses + ' misses)';
-      table($('providers'), s.providers.map((p) => ({ name: p.provider, requests: p.requests, errorRate: p.errorRate, latency: p.latency })), true);
-      table($('models'), s.models.map((p) => ({ name: p.model, requests: p.requests, errorRate: p.errorRate, latency: p.latency })), false);
-      $('error').textContent = '';
-      document.body.dataset.updates = String((Number(document.body.dataset.updates) || 0) + 1);
-    } catch (e) {
-      $('error').textContent = 'cannot load metrics: ' + e.message;
-    }
-  }
-  tick();
-  setInterval(tick, cfg.intervalMs);
-})();
-</script>
+<script type="application/json" id="history">${jsonForHtml({ points: options.points ?? [] })}</script>
 </body></html>
 `;
+}
+
+function checkNumber(name: string, v: unknown, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    const given = typeof v === 'number' ? `the number ${v}` : `a ${typeof v}`;
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `option "dashboard.${name}" must be a number from ${min} to ${max}, got ${given}`,
+      PACKAGE,
+    );
+  }
+  return v;
+}
+
+/** What the handlers need from the dashboard: its paths and a responder for each. */
+export interface Dashboard {
+  /** `{prefix}/dashboard` and the paths below it. */
+  readonly paths: readonly string[];
+  readonly history: DashboardHistory | undefined;
+  /** The response for one of {@link paths} (query string ignored), after the handlers' method and auth checks. */
+  respond(path: string, ifNoneMatch: string | undefined): MetricsResponse;
+}
+
+interface Asset {
+  body: string;
+  type: string;
+  etag: string;
+}
+
+const asset = (body: string, type: string): Asset => ({
+  body,
+  type,
+  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+});
+const SCRIPT = asset(DASHBOARD_SCRIPT, 'text/javascript; charset=utf-8');
+const STYLESHEET = asset(DASHBOARD_STYLESHEET, 'text/css; charset=utf-8');
+
+/**
+ * Validates the `dashboard` option object and builds the page, its assets and its history ring, whose
+ * sampler starts here (only when the dashboard is enabled).
+ */
+export function createDashboard(
+  prefix: string,
+  options: DashboardOptions,
+  snapshot: () => Promise<MetricsSnapshot>,
+): Dashboard {
+  const intervalMs = checkNumber('intervalMs', options.intervalMs, 100, 3_600_000, 1000);
+  const historySeconds = checkNumber('historySeconds', options.historySeconds, 0, 366 * 86_400, 900);
+  const historyIntervalMs = checkNumber('historyIntervalMs', options.historyIntervalMs, 50, 3_600_000, 5000);
+  if (options.title !== undefined && typeof options.title !== 'string') {
+    throw new MetricsError('INVALID_OPTION', 'option "dashboard.title" must be a string', PACKAGE);
+  }
+  const capacity = Math.ceil((historySeconds * 1000) / historyIntervalMs);
+  if (capacity > MAX_HISTORY_POINTS) {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `options "dashboard.historySeconds" and "dashboard.historyIntervalMs" make ${capacity} points, more than the ${MAX_HISTORY_POINTS} kept at most`,
+      PACKAGE,
+    );
+  }
+  const history = capacity > 0 ? new DashboardHistory(capacity, snapshot) : undefined;
+  if (history) startSampling(history, historyIntervalMs);
+
+  const base = `${prefix}/dashboard`;
+  const page = (points: readonly DashboardPoint[]) =>
+    dashboardHtml({
+      prefix,
+      intervalMs,
+      historySeconds: historySeconds || (intervalMs * 120) / 1000,
+      points,
+      ...(options.title !== undefined && { title: options.title }),
+    });
+  const headers = (type: string, extra: Record<string, string> = {}): Record<string, string> => ({
+    'content-type': type,
+    'x-content-type-options': 'nosniff',
+    ...extra,
+  });
+  const serveAsset = (a: Asset, ifNoneMatch: string | undefined): MetricsResponse => {
+    const h = headers(a.type, { 'cache-control': 'no-cache', etag: a.etag });
+    const fresh = ifNoneMatch?.split(/\s*,\s*/).some((tag) => tag === a.etag || tag === `W/${a.etag}` || tag === '*');
+    return fresh ? { status: 304, headers: h, body: '' } : { status: 200, headers: h, body: a.body };
+  };
+  const stripQuery = (p: string) => {
+    const q = p.indexOf('?');
+    let s = q >= 0 ? p.slice(0, q) : p;
+    if (s.length > 1 && s.endsWith('/')) s = s.slice(0, -1);
+    return s;
+  };
+  return {
+    paths: [base, `${base}/dashboard.js`, `${base}/dashboard.css`, `${base}/history`],
+    history,
+    respond(path, ifNoneMatch) {
+      switch (stripQuery(path)) {
+        case `${base}/dashboard.js`:
+          return serveAsset(SCRIPT, ifNoneMatch);
+        case `${base}/dashboard.css`:
+          return serveAsset(STYLESHEET, ifNoneMatch);
+        case `${base}/history`:
+          return {
+            status: 200,
+            headers: headers('application/json; charset=utf-8', { 'cache-control': 'no-store' }),
+            body: JSON.stringify({ intervalMs: historyIntervalMs, capacity, points: history?.points() ?? [] }),
+          };
+        default:
+          return {
+            status: 200,
+            headers: headers('text/html; charset=utf-8', {
+              'cache-control': 'no-store',
+              'content-security-policy': DASHBOARD_CSP,
+              'referrer-policy': 'no-referrer',
+            }),
+            body: page(history?.points() ?? []),
+          };
+      }
+    },
+  };
 }

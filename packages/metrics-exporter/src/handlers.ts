@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
-import { dashboardHtml } from './dashboard.js';
+import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
-import { readAppended, renderAppendedProtobuf, renderAppendedText } from './internal/appended.js';
 import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
@@ -39,24 +38,20 @@ export interface MetricsHandlersOptions {
    */
   scrapeAuth?: { bearerToken?: string; basic?: { username: string; password: string } };
   /**
-   * Another exposition served with ours at `/metrics`, e.g. a prom-client registry's (`() => register.metrics()`).
-   * It may return Prometheus text 0.0.4 or OpenMetrics (prom-client 15 in either mode); it is parsed and
-   * re-rendered in the negotiated format: 0.0.4, OpenMetrics (one `# EOF`, last) or protobuf. Called with the
-   * negotiated text format (`'text'` for a protobuf scrape). A family whose name clashes with one of ours is
-   * left out; if `append` throws or rejects, the scrape carries only our families. Both are counted in
-   * `gatewayz_metrics_admin_refusals_total` (`reason="append_clash"`, `"append_error"`, `"append_invalid_line"`).
-   * @default undefined
+   * Text appended to `/metrics`, e.g. a prom-client registry's output (`() => register.metrics()`).
+   * Called with the negotiated format; a trailing `# EOF` in it is dropped. @default undefined
    */
   append?: (format: ExpositionFormat) => string | Promise<string>;
   /**
-   * Serve a live HTML dashboard at `GET {prefix}/dashboard` that polls `{prefix}/json` (same auth as the JSON view).
-   * @default false
+   * Serve a live HTML dashboard at `GET {prefix}/dashboard` that polls `{prefix}/json`, with its script,
+   * stylesheet and server-side history (`{prefix}/dashboard/dashboard.js`, `dashboard.css`, `history`), all
+   * with the auth of the JSON view. `true` takes the defaults of {@link DashboardOptions}. @default false
    */
-  dashboard?: boolean | { intervalMs?: number; title?: string };
+  dashboard?: boolean | DashboardOptions;
   /**
    * Answer Prometheus' protobuf Accept header with delimited `MetricFamily` messages, which carry
-   * `http_request_duration_seconds` as a native histogram. With `append`, the appended families are
-   * converted to protobuf too (counters, gauges, untyped, classic histograms and summaries). @default true
+   * `http_request_duration_seconds` as a native histogram. Off when `append` is set (appended text
+   * cannot be merged into protobuf). @default true unless `append` is set
    */
   protobuf?: boolean;
 }
@@ -72,7 +67,10 @@ export interface MetricsHandlers {
   health(req: MetricsRequest): Promise<MetricsResponse>;
   /** `POST {prefix}/reset`: resets the collector, with `Authorization: Bearer <adminToken>`. */
   reset(req: MetricsRequest): Promise<MetricsResponse>;
-  /** `GET {prefix}/dashboard`: the live HTML dashboard (404 unless the `dashboard` option is on). */
+  /**
+   * `GET {prefix}/dashboard`: the live HTML dashboard, and by `req.path` its assets below it (`dashboard.js`,
+   * `dashboard.css`, `history`); 404 unless the `dashboard` option is on.
+   */
   dashboard(req: MetricsRequest): Promise<MetricsResponse>;
   /** Routes by `req.path`; resolves `undefined` when the path is not one of the four (or the dashboard). */
   handle(req: MetricsRequest): Promise<MetricsResponse | undefined>;
@@ -115,9 +113,9 @@ function credentials(req: MetricsRequest, scheme: 'bearer' | 'basic'): string | 
 }
 const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
 
-const EOF = '# EOF\n';
-/** Our OpenMetrics body without its final `# EOF` line (it always ends with one). */
-const withoutEof = (s: string) => (s.endsWith(EOF) ? s.slice(0, -EOF.length) : s);
+function stripEof(s: string): string {
+  return s.replace(/(^|\n)# EOF\s*$/, '$1');
+}
 
 /** Builds the framework-neutral handlers behind `/metrics`, `/metrics/json`, `/metrics/health` and `/metrics/reset`. */
 export function createMetricsHandlers(options: MetricsHandlersOptions = {}): MetricsHandlers {
@@ -158,8 +156,8 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     : undefined;
 
   const dash = options.dashboard;
-  const dashboardHtmlText = dash
-    ? dashboardHtml({ jsonPath: `${prefix}/json`, ...(typeof dash === 'object' ? dash : {}) })
+  const dashboardPage = dash
+    ? createDashboard(prefix, typeof dash === 'object' ? dash : {}, () => exporter.snapshotAsync())
     : undefined;
 
   const onlyGet = (req: MetricsRequest): MetricsResponse | undefined =>
@@ -178,10 +176,6 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     return json(401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
   };
 
-  const countAppend = (reason: string, n: number) => {
-    for (let i = 0; i < n; i++) exporter.countRefusal(reason);
-  };
-
   const headless = (req: MetricsRequest, res: MetricsResponse): MetricsResponse =>
     req.method === 'HEAD' ? { ...res, body: '' } : res;
 
@@ -192,22 +186,18 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
       const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
-        protobuf: options.protobuf ?? true,
+        protobuf: options.protobuf ?? !options.append,
       });
       const done = (body: string | Buffer) =>
         headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
-      const append = options.append;
-      if (!append)
-        return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
-      // The appended exposition is read and re-rendered in the negotiated format (see internal/appended.ts),
-      // before ours, so what it counts (failures, clashes) already shows in this scrape.
-      const appended = await readAppended(append, format, countAppend);
-      if (format === 'protobuf') {
-        return done(Buffer.concat([await exporter.exportProtobuf(), renderAppendedProtobuf(appended)]));
-      }
-      const extra = renderAppendedText(appended, format);
+      if (format === 'protobuf') return done(await exporter.exportProtobuf());
+      if (!options.append) return done(await exporter.exportAsyncBuffer(format));
       const body = await exporter.exportAsync(format);
-      return done(format === 'openmetrics' ? `${withoutEof(body)}${extra}${EOF}` : `${body}${extra}`);
+      const extra = stripEof(await options.append(format));
+      const newline = extra.endsWith('\n') || extra === '' ? '' : '\n';
+      return done(
+        format === 'openmetrics' ? `${stripEof(body)}${extra}${newline}# EOF\n` : `${body}${extra}${newline}`,
+      );
     },
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
@@ -253,18 +243,8 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     async dashboard(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
-      if (!dashboardHtmlText) return json(404, { error: 'dashboard is disabled' });
-      return headless(req, {
-        status: 200,
-        headers: {
-          'content-type': 'text/html; charset=utf-8',
-          'cache-control': 'no-store',
-          'content-security-policy':
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-          'x-content-type-options': 'nosniff',
-        },
-        body: dashboardHtmlText,
-      });
+      if (!dashboardPage) return json(404, { error: 'dashboard is disabled' });
+      return headless(req, dashboardPage.respond(req.path ?? '', header(req, 'if-none-match')));
     },
     async handle(req) {
       const route = routeOf(req.path ?? '');
@@ -282,7 +262,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     [`${prefix}/health`, 'health'],
     [`${prefix}/reset`, 'reset'],
   ]);
-  if (dashboardHtmlText) routes.set(`${prefix}/dashboard`, 'dashboard');
+  for (const path of dashboardPage?.paths ?? []) routes.set(path, 'dashboard');
   function routeOf(path: string) {
     const q = path.indexOf('?');
     let p = q >= 0 ? path.slice(0, q) : path;

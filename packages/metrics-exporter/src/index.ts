@@ -1,4 +1,6 @@
-export { dashboardHtml } from './dashboard.js';
+export type { DashboardOptions } from './dashboard.js';
+export { DASHBOARD_CSP, dashboardHtml } from './dashboard.js';
+export type { DashboardPoint } from './dashboardHistory.js';
 export type { MetricsSource, PrometheusExporterOptions } from './exporter.js';
 export { PrometheusExporter } from './exporter.js';
 export type { MetricsHandlers, MetricsHandlersOptions, MetricsRequest, MetricsResponse } from './handlers.js';
