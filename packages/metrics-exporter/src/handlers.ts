@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
 import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
+import { readAppended, renderAppendedProtobuf, renderAppendedText } from './internal/appended.js';
 import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
@@ -38,8 +39,13 @@ export interface MetricsHandlersOptions {
    */
   scrapeAuth?: { bearerToken?: string; basic?: { username: string; password: string } };
   /**
-   * Text appended to `/metrics`, e.g. a prom-client registry's output (`() => register.metrics()`).
-   * Called with the negotiated format; a trailing `# EOF` in it is dropped. @default undefined
+   * Another exposition served with ours at `/metrics`, e.g. a prom-client registry's (`() => register.metrics()`).
+   * It may return Prometheus text 0.0.4 or OpenMetrics (prom-client 15 in either mode); it is parsed and
+   * re-rendered in the negotiated format: 0.0.4, OpenMetrics (one `# EOF`, last) or protobuf. Called with the
+   * negotiated text format (`'text'` for a protobuf scrape). A family whose name clashes with one of ours is
+   * left out; if `append` throws or rejects, the scrape carries only our families. Both are counted in
+   * `gatewayz_metrics_admin_refusals_total` (`reason="append_clash"`, `"append_error"`, `"append_invalid_line"`).
+   * @default undefined
    */
   append?: (format: ExpositionFormat) => string | Promise<string>;
   /**
@@ -50,8 +56,8 @@ export interface MetricsHandlersOptions {
   dashboard?: boolean | DashboardOptions;
   /**
    * Answer Prometheus' protobuf Accept header with delimited `MetricFamily` messages, which carry
-   * `http_request_duration_seconds` as a native histogram. Off when `append` is set (appended text
-   * cannot be merged into protobuf). @default true unless `append` is set
+   * `http_request_duration_seconds` as a native histogram. With `append`, the appended families are
+   * converted to protobuf too (counters, gauges, untyped, classic histograms and summaries). @default true
    */
   protobuf?: boolean;
 }
@@ -113,9 +119,9 @@ function credentials(req: MetricsRequest, scheme: 'bearer' | 'basic'): string | 
 }
 const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
 
-function stripEof(s: string): string {
-  return s.replace(/(^|\n)# EOF\s*$/, '$1');
-}
+const EOF = '# EOF\n';
+/** Our OpenMetrics body without its final `# EOF` line (it always ends with one). */
+const withoutEof = (s: string) => (s.endsWith(EOF) ? s.slice(0, -EOF.length) : s);
 
 /** Builds the framework-neutral handlers behind `/metrics`, `/metrics/json`, `/metrics/health` and `/metrics/reset`. */
 export function createMetricsHandlers(options: MetricsHandlersOptions = {}): MetricsHandlers {
@@ -176,6 +182,10 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     return json(401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
   };
 
+  const countAppend = (reason: string, n: number) => {
+    for (let i = 0; i < n; i++) exporter.countRefusal(reason);
+  };
+
   const headless = (req: MetricsRequest, res: MetricsResponse): MetricsResponse =>
     req.method === 'HEAD' ? { ...res, body: '' } : res;
 
@@ -186,18 +196,22 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
       const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
-        protobuf: options.protobuf ?? !options.append,
+        protobuf: options.protobuf ?? true,
       });
       const done = (body: string | Buffer) =>
         headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
-      if (format === 'protobuf') return done(await exporter.exportProtobuf());
-      if (!options.append) return done(await exporter.exportAsyncBuffer(format));
+      const append = options.append;
+      if (!append)
+        return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
+      // The appended exposition is read and re-rendered in the negotiated format (see internal/appended.ts),
+      // before ours, so what it counts (failures, clashes) already shows in this scrape.
+      const appended = await readAppended(append, format, countAppend);
+      if (format === 'protobuf') {
+        return done(Buffer.concat([await exporter.exportProtobuf(), renderAppendedProtobuf(appended)]));
+      }
+      const extra = renderAppendedText(appended, format);
       const body = await exporter.exportAsync(format);
-      const extra = stripEof(await options.append(format));
-      const newline = extra.endsWith('\n') || extra === '' ? '' : '\n';
-      return done(
-        format === 'openmetrics' ? `${stripEof(body)}${extra}${newline}# EOF\n` : `${body}${extra}${newline}`,
-      );
+      return done(format === 'openmetrics' ? `${withoutEof(body)}${extra}${EOF}` : `${body}${extra}`);
     },
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
