@@ -92,9 +92,11 @@ export function closestKey(key: string, valid: readonly string[]): string | unde
       bestD = d;
     }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3))
-    ? best
-    : undefined;
+  if (best !== undefined && bestD <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3))) return best;
+  // A cut-short name (`user` for `username`) when only one valid key starts with it.
+  const lower = key.toLowerCase();
+  const starts = key.length >= 3 ? valid.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  return starts.length === 1 ? starts[0] : undefined;
 }
 
 function check(value: unknown, shape: OptionShape, path: string, packageName: string): void {

@@ -1,5 +1,6 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
-import { type CollectorState, type MetricsSnapshot, summarizeState } from '@gatewayz/metrics-core';
+import { type CollectorState, type MetricsSnapshot, summarizeState, validateOptions } from '@gatewayz/metrics-core';
+import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
 import { partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { renderProtobuf } from './protobufFormat.js';
@@ -41,13 +42,11 @@ export class PrometheusExporter {
 
   constructor(source: MetricsSource, options: PrometheusExporterOptions = {}) {
     if (!source || typeof source.state !== 'function') {
-      throw new TypeError(
-        '@gatewayz/metrics-exporter: PrometheusExporter needs a MetricsCollector (or any object with state())',
-      );
+      throw invalidOption('PrometheusExporter needs a MetricsCollector (or any object with state())');
     }
+    validateOptions(options, EXPORTER_OPTIONS, EXPORTER_PACKAGE);
     const cacheMs = options.cacheMs ?? 0;
-    if (typeof cacheMs !== 'number' || !(cacheMs >= 0))
-      throw new TypeError('@gatewayz/metrics-exporter: cacheMs must be >= 0');
+    if (!(cacheMs >= 0)) throw invalidOption(`cacheMs must be >= 0, got ${cacheMs}`);
     this.source = source;
     this.options = { yieldBetweenChunks: options.yieldBetweenChunks ?? true, cacheMs };
   }

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import { readAppended, renderAppendedProtobuf, renderAppendedText } from './internal/appended.js';
+import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
 import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
@@ -125,37 +126,31 @@ const withoutEof = (s: string) => (s.endsWith(EOF) ? s.slice(0, -EOF.length) : s
 
 /** Builds the framework-neutral handlers behind `/metrics`, `/metrics/json`, `/metrics/health` and `/metrics/reset`. */
 export function createMetricsHandlers(options: MetricsHandlersOptions = {}): MetricsHandlers {
+  validateOptions(options, HANDLERS_OPTIONS, EXPORTER_PACKAGE);
+  if (options.exporter !== undefined && typeof options.exporter.exportAsyncBuffer !== 'function')
+    throw invalidOption('option "exporter" must be a PrometheusExporter');
   const collector = options.collector ?? (options.exporter ? undefined : getMetricsCollector());
   const exporter = options.exporter ?? new PrometheusExporter(collector as MetricsCollector);
   const source = collector ?? exporter.source;
   const prefix = (options.prefix ?? '/metrics').replace(/\/+$/, '') || '/metrics';
-  if (!prefix.startsWith('/')) throw new TypeError('@gatewayz/metrics-exporter: prefix must start with "/"');
-  const adminToken = options.adminToken === undefined ? process.env.METRICS_ADMIN_TOKEN : options.adminToken;
-  if (
-    adminToken != null &&
-    adminToken !== '' &&
-    (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
-  ) {
-    throw new TypeError(`@gatewayz/metrics-exporter: adminToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
-  }
+  if (!prefix.startsWith('/')) throw invalidOption('prefix must start with "/"');
+  const fromEnv = options.adminToken === undefined;
+  const adminToken = fromEnv ? process.env.METRICS_ADMIN_TOKEN : options.adminToken;
+  if (adminToken)
+    checkBearerToken(adminToken, 'adminToken', MIN_ADMIN_TOKEN_LENGTH, fromEnv ? 'METRICS_ADMIN_TOKEN' : '');
   const token = adminToken || undefined;
   const scrapeAuth = options.scrapeAuth;
-  if (scrapeAuth?.bearerToken !== undefined && scrapeAuth.bearerToken.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new TypeError(
-      `@gatewayz/metrics-exporter: scrapeAuth.bearerToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
-    );
-  }
+  if (scrapeAuth?.bearerToken !== undefined)
+    checkBearerToken(scrapeAuth.bearerToken, 'scrapeAuth.bearerToken', MIN_ADMIN_TOKEN_LENGTH);
   if (scrapeAuth && scrapeAuth.bearerToken === undefined && scrapeAuth.basic === undefined) {
-    throw new TypeError('@gatewayz/metrics-exporter: scrapeAuth needs bearerToken or basic');
+    throw invalidOption('scrapeAuth needs bearerToken or basic');
   }
   const basicAuth = scrapeAuth?.basic;
   if (
     basicAuth &&
     (typeof basicAuth.username !== 'string' || basicAuth.username.includes(':') || !basicAuth.password)
   ) {
-    throw new TypeError(
-      '@gatewayz/metrics-exporter: scrapeAuth.basic needs a username without ":" and a non-empty password',
-    );
+    throw invalidOption('scrapeAuth.basic needs a username without ":" and a non-empty password');
   }
   const basicExpected = basicAuth
     ? Buffer.from(`${basicAuth.username}:${basicAuth.password}`, 'utf8').toString('base64')

@@ -1,3 +1,4 @@
+export { bearerTokenProblem } from './bearerToken.js';
 export type { DashboardOptions } from './dashboard.js';
 export { DASHBOARD_CSP, dashboardHtml } from './dashboard.js';
 export type { DashboardPoint } from './dashboardHistory.js';

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { getMetricsCollector, type MetricsCollector, MetricsError, validateOptions } from '@gatewayz/metrics-core';
 import {
   createMetricsHandlers,
   type MetricsHandlers,
   type MetricsHandlersOptions,
   type MetricsResponse,
 } from './handlers.js';
+import { HANDLERS_OPTIONS, HTTP_METRICS_OPTIONS, invalidOption, pickOptions } from './internal/options.js';
 
 /** Extra labels for the current request. */
 export interface MetricsLabels {
@@ -107,7 +108,7 @@ function matcher<Req>(exclude: ExcludeOption<Req> | undefined, name: string): (p
   >;
   for (const rule of rules) {
     if (typeof rule !== 'string' && typeof rule !== 'function' && !(rule instanceof RegExp)) {
-      throw new TypeError(`${name}: exclude takes paths, regexps or a predicate`);
+      throw invalidOption('option "exclude" takes paths, regexps or predicates', name);
     }
   }
   return (path, req) =>
@@ -126,27 +127,25 @@ const stripQuery = (path: string) => {
 };
 
 /**
- * Validates and defaults an adapter's options (errors are `TypeError`s starting with `packageName`) and
+ * Validates and defaults an adapter's options (errors are `MetricsError`s starting with `packageName`) and
  * returns what the adapter calls per request. Recording never throws.
  */
 export function resolveHttpMetricsOptions<Req>(
   options: HttpMetricsOptions<Req> = {},
   packageName = '@gatewayz/metrics-exporter',
 ): HttpMetrics<Req> {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${packageName}: options must be an object`);
+  validateOptions(options, HTTP_METRICS_OPTIONS, packageName);
   const { exclude, labels, unmatchedLabel = '__unmatched__' } = options;
-  if (labels !== undefined && typeof labels !== 'function')
-    throw new TypeError(`${packageName}: labels must be a function`);
-  if (typeof unmatchedLabel !== 'string' || unmatchedLabel === '')
-    throw new TypeError(`${packageName}: unmatchedLabel must be a non-empty string`);
+  if (unmatchedLabel === '') throw invalidOption('unmatchedLabel must be a non-empty string', packageName);
   const collector = options.collector ?? getMetricsCollector();
   if (typeof collector?.recordRequest !== 'function')
-    throw new TypeError(`${packageName}: collector must be a MetricsCollector`);
+    throw invalidOption('option "collector" must be a MetricsCollector', packageName);
   let handlers: MetricsHandlers;
   try {
-    handlers = createMetricsHandlers({ ...options, collector });
+    handlers = createMetricsHandlers({ ...pickOptions(options, HANDLERS_OPTIONS), collector });
   } catch (e) {
-    throw new TypeError(String((e as Error).message).replace('@gatewayz/metrics-exporter', packageName));
+    // The handlers' own checks (tokens, prefix, scrapeAuth) speak for the adapter.
+    throw e instanceof MetricsError ? new MetricsError(e.code, e.detail, packageName) : e;
   }
   const excluded = matcher(exclude, packageName);
   const isExcluded = (path: string, req: Req) => {

@@ -1,5 +1,8 @@
 import { getMetricsCollector } from '@gatewayz/metrics-core';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
+import type { MetricFamilyInfo } from './families.js';
+import { formatValue } from './internal/escape.js';
+import { type FamilyWriter, type HistogramData, type LabelPairs, partsOf, walkFamilies } from './internal/walk.js';
 import { METRIC_FAMILIES } from './textFormat.js';
 
 /** The part of a prom-client `Registry` this module uses (prom-client 15). */
@@ -21,29 +24,56 @@ interface PromValue {
   metricName?: string;
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-const unescapeValue = (s: string) => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-const number = (s: string) =>
-  s === '+Inf' ? Number.POSITIVE_INFINITY : s === '-Inf' ? Number.NEGATIVE_INFINITY : Number(s);
+/** Collects the walked families as prom-client `get()` values: raw label values, which prom-client escapes itself. */
+class PromClientWriter implements FamilyWriter<Record<string, string>> {
+  readonly families = new Map<string, PromValue[]>();
+  private name = '';
+  private values: PromValue[] = [];
 
-/** Samples of our 0.0.4 text exposition, grouped by the family of the `# TYPE` line above them. */
-function parseFamilies(text: string): Map<string, PromValue[]> {
-  const families = new Map<string, PromValue[]>();
-  let current: PromValue[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      current = [];
-      families.set(line.split(' ')[2] ?? '', current);
-      continue;
-    }
-    const m = line.startsWith('#') ? null : SAMPLE.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescapeValue(l[2]!);
-    current.push({ labels, value: number(m[3]!), metricName: m[1]! });
+  labels(pairs: LabelPairs): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of pairs) out[k] = v;
+    return out;
   }
-  return families;
+
+  family(info: MetricFamilyInfo): void {
+    this.name = info.name;
+    let values = this.families.get(info.name);
+    if (!values) {
+      values = [];
+      this.families.set(info.name, values);
+    }
+    this.values = values;
+  }
+
+  sample(labels: Record<string, string>, value: number): void {
+    this.values.push({ labels, value, metricName: this.name });
+  }
+
+  histogram(labels: Record<string, string>, h: HistogramData): void {
+    const name = this.name;
+    let cumulative = 0;
+    for (let i = 0; i <= h.bounds.length; i++) {
+      cumulative += h.buckets[i] ?? 0;
+      const le = i < h.bounds.length ? formatValue(h.bounds[i]!) : '+Inf';
+      this.values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${name}_bucket` });
+    }
+    this.values.push({ labels, value: h.sum, metricName: `${name}_sum` });
+    this.values.push({ labels, value: cumulative, metricName: `${name}_count` });
+  }
+
+  endFamily(): void {}
+}
+
+/** Our families of one scrape, walked straight from the state (no text in between). */
+async function readFamilies(exporter: PrometheusExporter): Promise<Map<string, PromValue[]>> {
+  const source = exporter.source;
+  const state = await (source.stateAsync ? source.stateAsync() : source.state());
+  const w = new PromClientWriter();
+  for (const _ of walkFamilies(partsOf(state), exporter.self, w)) {
+    // One pass; the walk's yield points are not needed here.
+  }
+  return w.families;
 }
 
 /**
@@ -68,7 +98,7 @@ export function registerPromClientMetrics(
   let pending: Promise<Map<string, PromValue[]>> | undefined;
   const scrape = () => {
     if (!pending) {
-      pending = exporter.exportAsync('text').then(parseFamilies);
+      pending = readFamilies(exporter);
       queueMicrotask(() => {
         pending = undefined;
       });

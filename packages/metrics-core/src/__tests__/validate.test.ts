@@ -171,5 +171,8 @@ describe('validateOptions and MetricsError for other packages', () => {
     expect(closestKey('potorbuf', ['protobuf'])).toBe('protobuf');
     expect(closestKey('foo', ['now', 'prefix'])).toBeUndefined();
     expect(closestKey('x', ['now'])).toBeUndefined();
+    expect(closestKey('user', ['username', 'password'])).toBe('username');
+    expect(closestKey('interval', ['intervalMs', 'intervals'])).toBe('intervals');
+    expect(closestKey('wind', ['windowSeconds', 'windowSlots'])).toBeUndefined();
   });
 });

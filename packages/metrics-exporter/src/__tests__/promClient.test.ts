@@ -1,7 +1,9 @@
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { Counter, type OpenMetricsContentType, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerPromClientMetrics } from '../index.js';
+import { registerPromClientMetrics, renderText } from '../index.js';
+import { parseExposition, seriesKey } from './helpers/exposition.js';
+import { collectorWithClock } from './helpers/fixtures.js';
 
 function collectorWithTraffic(): MetricsCollector {
   const c = new MetricsCollector();
@@ -64,5 +66,36 @@ describe('registerPromClientMetrics', () => {
     remove();
     expect(registry.getMetricsAsArray()).toHaveLength(0);
     expect(() => registerPromClientMetrics({} as never)).toThrow(/^@gatewayz\/metrics-exporter: /);
+  });
+
+  it('every sample survives label values with U+2028, U+2029, quotes, backslashes and newlines', async () => {
+    const { collector } = collectorWithClock();
+    const nasty = ['a\u2028b', 'c\u2029d', 'say "hi"', 'back\\slash\\', 'new\nline', '\u2028\u2029"\\\n', 'plain'];
+    for (const [i, v] of nasty.entries()) {
+      for (const statusCode of [200, 503]) {
+        collector.recordRequest({
+          endpoint: `/e/${v}`,
+          method: i % 2 ? 'GET' : 'POST',
+          latencySeconds: (i + 1) / 64,
+          statusCode,
+          provider: `p${v}`,
+          model: `m${v}`,
+        });
+      }
+      collector.recordExternalApiCall(`s${v}`, { latencySeconds: 0.01, error: i % 2 === 0 });
+    }
+    const key = (x: { name: string; labels: Record<string, string> }) => seriesKey(x.name, x.labels);
+    const want = new Map(parseExposition(renderText(collector.state(), 'text')).samples.map((x) => [key(x), x.value]));
+    expect([...want.keys()].filter((k) => k.includes('\u2028')).length).toBeGreaterThan(10);
+    for (const om of [false, true]) {
+      const registry = new Registry<OpenMetricsContentType>();
+      if (om) registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      registerPromClientMetrics(registry, { collector });
+      // prom-client separates families with blank lines in 0.0.4 and spells NaN `Nan`; the strict parser takes neither.
+      const text = (await registry.metrics()).replace(/\n\n/g, '\n').replace(/ Nan$/gm, ' NaN');
+      const have = new Map(parseExposition(text, om ? 'openmetrics' : 'text').samples.map((x) => [key(x), x.value]));
+      for (const [k, v] of want) expect(have.get(k), `${om ? 'openmetrics' : 'text'} ${k}`).toEqual(v);
+      expect(have.size).toBe(want.size);
+    }
   });
 });
