@@ -35,7 +35,7 @@ export async function startBillingServer(options: BillingServerOptions): Promise
     (req, res) => void handle(req, res).catch(() => res.destroy()),
     0,
     options.host,
-    true,
+    { exclusive: true },
   );
   return { ...listening, accepted: () => accepted };
 }

@@ -8,7 +8,7 @@ import { koaServer } from './frameworks/koaServer.js';
 import type { ServerOptions } from './frameworks/serverOptions.js';
 import { GatewayDatabase } from './gatewayDatabase.js';
 import { type ChatAnswer, GatewayService } from './gatewayService.js';
-import type { Listening } from './internal/listen.js';
+import { type Listening, resolveTimeouts } from './internal/listen.js';
 import { createRandom } from './internal/random.js';
 import { ProviderClient } from './providerClient.js';
 import { type ProviderServer, startProviderServer } from './providerServer.js';
@@ -52,6 +52,12 @@ export interface GatewayOptions {
   cache?: ResponseCacheOptions;
   /** Protects `/metrics` and `/metrics/json` with a bearer token or basic auth (passed to the adapter). @default undefined (open) */
   scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
+  /** Longest a request (headers and body) may take to arrive, in milliseconds; then 408 and the socket closes. @default 30000 */
+  requestTimeoutMs?: number;
+  /** Longest the request headers may take to arrive, in milliseconds (at most `requestTimeoutMs`). @default 10000 */
+  headersTimeoutMs?: number;
+  /** How long an idle keep-alive socket stays open, in milliseconds. @default 5000 */
+  keepAliveTimeoutMs?: number;
 }
 
 /** A running gateway with its simulated upstreams. */
@@ -74,6 +80,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     );
   }
   const collector = options.collector ?? getMetricsCollector();
+  const timeouts = resolveTimeouts({
+    ...(options.requestTimeoutMs !== undefined && { requestMs: options.requestTimeoutMs }),
+    ...(options.headersTimeoutMs !== undefined && { headersMs: options.headersTimeoutMs }),
+    ...(options.keepAliveTimeoutMs !== undefined && { keepAliveMs: options.keepAliveTimeoutMs }),
+  });
   const random = createRandom(options.seed);
   const upstreamHost = '127.0.0.1';
   const started: { close(): Promise<void> }[] = [];
@@ -123,6 +134,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',
+      timeouts,
     });
     const database = db;
     let closing: Promise<void> | undefined;

@@ -89,7 +89,7 @@ export async function startProviderServer(
     (req, res) => void handle(req, res).catch(() => res.destroy()),
     0,
     options.host,
-    true,
+    { exclusive: true },
   );
 
   return {

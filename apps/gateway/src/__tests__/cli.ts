@@ -2,8 +2,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The built demo CLI; built by turbo before tests (`test` depends on `build`), or here with tsup when missing. */
+/** The built demo CLI (or $GATEWAY_CLI); built by turbo before tests (`test` depends on `build`), or here with tsup when missing. */
 export function builtCli(): string {
+  // GATEWAY_CLI runs the tests against another build (e.g. one of an older commit, for before/after figures).
+  if (process.env.GATEWAY_CLI) return process.env.GATEWAY_CLI;
   const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
   if (!existsSync(cli)) {
     const cwd = fileURLToPath(new URL('../..', import.meta.url));

@@ -29,5 +29,5 @@ export function expressServer(o: ServerOptions): Promise<Listening> {
   app.use((_req, _res, next) => next(new GatewayError(404, 'not_found', 'no such route')));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => send(res, errorReply(err));
   app.use(onError);
-  return listenNode(app, o.port, o.host);
+  return listenNode(app, o.port, o.host, { timeouts: o.timeouts });
 }

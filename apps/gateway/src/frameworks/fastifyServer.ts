@@ -1,6 +1,6 @@
 import { fastifyMetrics, setMetricsLabels } from '@gatewayz/metrics-fastify';
 import Fastify, { type FastifyReply } from 'fastify';
-import { type Listening, urlOf } from '../internal/listen.js';
+import { type Listening, nodeServerOptions, urlOf } from '../internal/listen.js';
 import { readBody } from '../readBody.js';
 import { errorReply, GatewayError, type Reply } from '../reply.js';
 import type { ServerOptions } from './serverOptions.js';
@@ -9,7 +9,9 @@ const send = (reply: FastifyReply, r: Reply) => reply.code(r.status).headers(r.h
 
 /** The gateway on Fastify 5: the `fastifyMetrics` plugin, then one route per gateway route. */
 export async function fastifyServer(o: ServerOptions): Promise<Listening> {
-  const app = Fastify();
+  // Fastify's own request timeout is 0 (none): an endless chunked body would hold its socket forever.
+  const http = nodeServerOptions(o.timeouts);
+  const app = Fastify({ requestTimeout: http.requestTimeout, keepAliveTimeout: http.keepAliveTimeout, http });
   await app.register(fastifyMetrics, o.metrics);
   // Leave bodies unread, whatever their type: the route reads them with the same limit as Express and Koa,
   // and the core parses them, so a 400 or a 413 is an answer, not a thrown error.

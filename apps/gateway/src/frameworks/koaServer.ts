@@ -34,5 +34,5 @@ export function koaServer(o: ServerOptions): Promise<Listening> {
   });
   app.use(router.routes());
   app.use((ctx) => send(ctx, errorReply(new GatewayError(404, 'not_found', 'no such route'))));
-  return listenNode(app.callback(), o.port, o.host);
+  return listenNode(app.callback(), o.port, o.host, { timeouts: o.timeouts });
 }

@@ -1,5 +1,6 @@
 import type { MetricsCollector } from '@gatewayz/metrics-core';
 import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import type { ServerTimeouts } from '../internal/listen.js';
 import type { Route } from '../routes.js';
 
 /** What `startGateway` hands each framework file. */
@@ -16,4 +17,6 @@ export interface ServerOptions {
   bodyLimit: number;
   port: number;
   host: string;
+  /** Request, header and keep-alive timeouts of the server's sockets. */
+  timeouts: ServerTimeouts;
 }
