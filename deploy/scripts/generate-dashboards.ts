@@ -6,8 +6,10 @@
  *   npx tsx scripts/generate-dashboards.ts --check  exit 1 if a committed file differs from the generated one
  *
  * Conventions:
- * - Every query filters on the `job` and `instance` variables, and on `endpoint`, `provider` or `model` when the
- *   metric carries that label (see `sel`).
+ * - Every query filters on the `job` and `instance` variables, and on `endpoint`, `provider`, `model` or `service`
+ *   when the metric carries that label (see `sel`).
+ * - A dashboard declares only the variables its panels filter on (`filters` in its spec; `buildDashboard` throws
+ *   when the two disagree), so no variable on a dashboard is a no-op.
  * - Rates use `$__rate_interval`; "in time range" stats use `$__range`.
  * - Ratios are computed from summed counter rates, so they aggregate correctly across instances.
  * - Aggregated latency uses `histogram_quantile` over summed `http_request_duration_seconds_bucket` rates; the
@@ -69,13 +71,27 @@ const FILTERS = {
   endpoint: 'endpoint=~"$endpoint"',
   provider: 'provider=~"$provider"',
   model: 'model=~"$model"',
+  service: 'service=~"$service"',
 } as const;
 
-const METRIC_LABEL_PREFIXES: Array<[string, keyof typeof FILTERS]> = [
+/** A dashboard variable that filters a label (beyond `job` and `instance`, which every dashboard has). */
+export type FilterLabel = keyof typeof FILTERS;
+const FILTER_LABELS = Object.keys(FILTERS) as FilterLabel[];
+
+const METRIC_LABEL_PREFIXES: Array<[string, FilterLabel]> = [
   ['http_', 'endpoint'],
   ['provider_', 'provider'],
   ['model_', 'model'],
+  ['external_api_', 'service'],
 ];
+
+/** The counter each filter variable takes its values from. */
+const FILTER_SOURCES: Record<FilterLabel, [metric: string, title: string]> = {
+  endpoint: ['http_requests_total', 'Endpoint'],
+  provider: ['provider_requests_total', 'Provider'],
+  model: ['model_requests_total', 'Model'],
+  service: ['external_api_calls_total', 'Service'],
+};
 
 /** A selector for `metric` filtered on job, instance and the metric's own variable label, plus `extra` matchers. */
 export function sel(metric: string, extra: string[] = []): string {
@@ -112,11 +128,13 @@ interface PanelSpec {
   baseColor?: string;
 }
 
-interface DashboardSpec {
+export interface DashboardSpec {
   file: string;
   uid: string;
   title: string;
   description: string;
+  /** The label variables the panels filter on, after `job` and `instance`; exactly those the expressions use. */
+  filters: FilterLabel[];
   panels: PanelSpec[];
 }
 
@@ -140,8 +158,8 @@ function queryVariable(name: string, label: string, query: string): GrafanaVaria
   };
 }
 
-/** The variables every dashboard carries, in dependency order. */
-export function variables(): GrafanaVariable[] {
+/** A dashboard's variables, in dependency order: datasource, job, instance, then `filters` in a fixed order. */
+export function variables(filters: readonly FilterLabel[]): GrafanaVariable[] {
   return [
     {
       name: 'datasource',
@@ -156,18 +174,18 @@ export function variables(): GrafanaVariable[] {
     },
     queryVariable('job', 'Job', 'label_values(gatewayz_uptime_seconds, job)'),
     queryVariable('instance', 'Instance', 'label_values(gatewayz_uptime_seconds{job=~"$job"}, instance)'),
-    queryVariable(
-      'endpoint',
-      'Endpoint',
-      'label_values(http_requests_total{job=~"$job",instance=~"$instance"}, endpoint)',
-    ),
-    queryVariable(
-      'provider',
-      'Provider',
-      'label_values(provider_requests_total{job=~"$job",instance=~"$instance"}, provider)',
-    ),
-    queryVariable('model', 'Model', 'label_values(model_requests_total{job=~"$job",instance=~"$instance"}, model)'),
+    ...FILTER_LABELS.filter((name) => filters.includes(name)).map((name) => {
+      const [metric, title] = FILTER_SOURCES[name];
+      return queryVariable(name, title, `label_values(${metric}{job=~"$job",instance=~"$instance"}, ${name})`);
+    }),
   ];
+}
+
+/** The filter variables an expression uses (`$name`, `${name}`, `${name:format}` or `[[name]]`). */
+export function usedFilters(expr: string): FilterLabel[] {
+  return FILTER_LABELS.filter((name) =>
+    new RegExp(`\\$${name}\\b|\\$\\{${name}(?::\\w+)?\\}|\\[\\[${name}\\]\\]`).test(expr),
+  );
 }
 
 function buildPanel(spec: PanelSpec, id: number, gridPos: GrafanaPanel['gridPos']): GrafanaPanel {
@@ -220,6 +238,14 @@ function buildPanel(spec: PanelSpec, id: number, gridPos: GrafanaPanel['gridPos'
 }
 
 export function buildDashboard(spec: DashboardSpec): GrafanaDashboard {
+  const used = new Set(spec.panels.flatMap((p) => p.targets.flatMap(([expr]) => usedFilters(expr))));
+  const declared = FILTER_LABELS.filter((name) => spec.filters.includes(name));
+  const filtered = FILTER_LABELS.filter((name) => used.has(name));
+  if (declared.join() !== filtered.join()) {
+    throw new Error(
+      `${spec.file}: the panels filter on [${filtered.join(', ')}] but the dashboard declares [${declared.join(', ')}]`,
+    );
+  }
   let x = 0;
   let y = 0;
   let rowHeight = 0;
@@ -264,7 +290,7 @@ export function buildDashboard(spec: DashboardSpec): GrafanaDashboard {
       ],
     },
     links: [{ type: 'dashboards', tags: ['gatewayz'], asDropdown: true, title: 'Gatewayz dashboards' }],
-    templating: { list: variables() },
+    templating: { list: variables(spec.filters) },
     panels,
   };
 }
@@ -285,6 +311,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-overview',
     title: 'Gatewayz / Overview',
     description: 'System overview: targets, uptime, traffic, errors, latency, cache and the exporter self-metrics.',
+    filters: ['endpoint'],
     panels: [
       {
         type: 'stat',
@@ -395,6 +422,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     title: 'Gatewayz / Latency',
     description:
       'Request latency: aggregated percentiles from the histogram, and the exporter percentile gauges per instance.',
+    filters: ['endpoint'],
     panels: [
       {
         title: 'Latency percentiles (all instances)',
@@ -474,6 +502,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-errors',
     title: 'Gatewayz / Errors',
     description: 'Errors and response statuses. Ratios are computed from counters summed across instances.',
+    filters: ['endpoint'],
     panels: [
       {
         type: 'stat',
@@ -532,6 +561,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-providers',
     title: 'Gatewayz / Providers',
     description: 'AI provider traffic, errors and latency.',
+    filters: ['provider'],
     panels: [
       {
         title: 'Requests per second by provider',
@@ -597,6 +627,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-models',
     title: 'Gatewayz / Models',
     description: 'Per-model traffic, errors and latency.',
+    filters: ['model'],
     panels: [
       {
         title: 'Requests per second by model',
@@ -644,6 +675,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-cache',
     title: 'Gatewayz / Cache',
     description: 'Response cache hits and misses.',
+    filters: [],
     panels: [
       {
         type: 'stat',
@@ -709,6 +741,7 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
     uid: 'gatewayz-database',
     title: 'Gatewayz / Database & external APIs',
     description: 'Database queries and calls to external services.',
+    filters: ['service'],
     panels: [
       {
         title: 'Database queries per second',

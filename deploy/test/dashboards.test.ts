@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderDashboards } from '../scripts/generate-dashboards.js';
+import { buildDashboard, DASHBOARD_SPECS, renderDashboards } from '../scripts/generate-dashboards.js';
 import { DASHBOARDS_DIR, DEFAULT_VARIABLES, readDashboards, substituteVariables } from './expressions.js';
 
 const FILES = [
@@ -13,7 +13,27 @@ const FILES = [
   'overview.json',
   'providers.json',
 ];
-const REQUIRED_VARIABLES = ['datasource', 'job', 'instance', 'endpoint', 'provider'];
+/** Each dashboard's variables, in order: the common three, then the labels its panels filter on. */
+const COMMON_VARIABLES = ['datasource', 'job', 'instance'];
+const VARIABLES: Record<string, string[]> = {
+  'cache.json': COMMON_VARIABLES,
+  'database.json': [...COMMON_VARIABLES, 'service'],
+  'errors.json': [...COMMON_VARIABLES, 'endpoint'],
+  'latency.json': [...COMMON_VARIABLES, 'endpoint'],
+  'models.json': [...COMMON_VARIABLES, 'model'],
+  'overview.json': [...COMMON_VARIABLES, 'endpoint'],
+  'providers.json': [...COMMON_VARIABLES, 'provider'],
+};
+/** The label each filter variable selects on, and the metric families that carry it. */
+const FILTER_METRICS: Record<string, RegExp> = {
+  endpoint: /^http_/,
+  provider: /^provider_/,
+  model: /^model_/,
+  service: /^external_api_/,
+};
+/** Whether `text` uses Grafana variable `name` in any of its syntaxes. */
+const uses = (text: string, name: string) =>
+  new RegExp(`\\$${name}\\b|\\$\\{${name}(?::\\w+)?\\}|\\[\\[${name}(?::\\w+)?\\]\\]`).test(text);
 const UNITS = new Set(['s', 'percentunit', 'reqps', 'ops', 'cps', 'short']);
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax
 const DS_REF = { type: 'prometheus', uid: '${datasource}' };
@@ -30,6 +50,14 @@ describe('dashboards', () => {
     for (const [file, text] of rendered) expect(readFileSync(join(DASHBOARDS_DIR, file), 'utf8'), file).toBe(text);
   });
 
+  it('cannot be generated with a variable the panels do not use, or without one they do', () => {
+    const overview = DASHBOARD_SPECS.find((d) => d.file === 'overview.json')!;
+    expect(() => buildDashboard({ ...overview, filters: ['endpoint', 'provider'] })).toThrow(
+      'overview.json: the panels filter on [endpoint] but the dashboard declares [endpoint, provider]',
+    );
+    expect(() => buildDashboard({ ...overview, filters: [] })).toThrow(/filter on \[endpoint\] but .* declares \[\]/);
+  });
+
   it('have unique uids and titles', () => {
     const uids = dashboards.map((d) => d.dashboard.uid);
     const titles = dashboards.map((d) => d.dashboard.title);
@@ -38,7 +66,7 @@ describe('dashboards', () => {
     for (const uid of uids) expect(uid).toMatch(/^[a-z0-9-]{1,40}$/);
   });
 
-  describe.each(dashboards)('$file', ({ dashboard }) => {
+  describe.each(dashboards)('$file', ({ file, dashboard }) => {
     const vars: any[] = dashboard.templating.list;
 
     it('is a provisionable dashboard', () => {
@@ -48,9 +76,8 @@ describe('dashboards', () => {
       expect(dashboard.panels.length).toBeGreaterThan(0);
     });
 
-    it('has the datasource, job, instance, endpoint and provider variables', () => {
-      const names = vars.map((v) => v.name);
-      for (const name of REQUIRED_VARIABLES) expect(names).toContain(name);
+    it('has the datasource, job and instance variables, and a variable for each label its panels filter on', () => {
+      expect(vars.map((v) => v.name)).toEqual(VARIABLES[file]);
       expect(vars[0]).toMatchObject({ name: 'datasource', type: 'datasource', query: 'prometheus' });
       for (const v of vars.filter((x) => x.type === 'query')) {
         expect(v.datasource, v.name).toEqual(DS_REF);
@@ -60,6 +87,42 @@ describe('dashboards', () => {
         const earlier = new Set(vars.slice(0, vars.indexOf(v)).map((x) => x.name));
         for (const [, used] of v.query.matchAll(/\$(\w+)/g))
           expect(earlier.has(used), `${v.name} uses $${used}`).toBe(true);
+      }
+    });
+
+    it('uses every variable: each one filters at least one panel target expression', () => {
+      const targets: any[] = dashboard.panels.flatMap((p: any) => p.targets);
+      for (const v of vars) {
+        if (v.type === 'datasource') {
+          // The datasource variable is used by the panels' and targets' datasource, not in PromQL.
+          expect(targets.length).toBeGreaterThan(0);
+          for (const t of targets) expect(uses(t.datasource.uid, v.name), `${t.expr} datasource`).toBe(true);
+          continue;
+        }
+        const users = targets.filter((t) => uses(t.expr, v.name));
+        expect(users.length, `no panel target of ${file} uses $${v.name}`).toBeGreaterThan(0);
+      }
+      // And no target uses a variable the dashboard does not declare.
+      const names = new Set([
+        ...vars.map((v) => v.name),
+        ...Object.keys(DEFAULT_VARIABLES).filter((n) => n.startsWith('__')),
+      ]);
+      for (const t of targets)
+        for (const [, a, b, c] of t.expr.matchAll(/\$\{(\w+)(?::\w+)?\}|\[\[(\w+)(?::\w+)?\]\]|\$(\w+)/g))
+          expect(names.has(a ?? b ?? c), `${t.expr} uses an undeclared variable`).toBe(true);
+    });
+
+    it("filters every selector on the dashboard's label variables when its metric carries the label", () => {
+      for (const panel of dashboard.panels) {
+        for (const { expr } of panel.targets) {
+          for (const [selector, metric, matchers] of expr.matchAll(/\b([a-z_:][\w:]*)\{([^}]*)\}/g)) {
+            for (const [label, family] of Object.entries(FILTER_METRICS)) {
+              if (!family.test(metric!)) continue;
+              expect(VARIABLES[file], `${selector} carries ${label}`).toContain(label);
+              expect(matchers, selector).toContain(`${label}=~"$${label}"`);
+            }
+          }
+        }
       }
     });
 

@@ -36,6 +36,7 @@ export const DEFAULT_VARIABLES: Readonly<Record<string, string>> = {
   endpoint: '.*',
   provider: '.*',
   model: '.*',
+  service: '.*',
   datasource: 'prometheus',
   __rate_interval: '1m',
   __interval: '15s',

@@ -269,6 +269,38 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     expect(empty.filter((s) => !s.startsWith('prometheus/alerts.yml'))).toEqual([]);
     expect(rows.length - empty.length).toBeGreaterThanOrEqual(Math.ceil(0.9 * expressions.length));
   });
+
+  it('with one value picked for each label variable, the panels return data for that value only', async () => {
+    // Values the traffic above certainly produces, errors included (anthropic is in outage).
+    const picked = { endpoint: '/api/chat', provider: 'anthropic', model: 'claude-3-5-sonnet', service: 'billing' };
+    const panels = allExpressions({ variables: { job: JOB, ...picked } }).filter((e) => e.kind === 'panel');
+    const errors: string[] = [];
+    const empty: string[] = [];
+    const leaked: string[] = [];
+    for (const e of panels) {
+      try {
+        const result = await prom!.query(e.expr);
+        if (result.length === 0) empty.push(`${e.source}: ${e.expr}`);
+        for (const { metric } of result) {
+          for (const [label, value] of Object.entries(picked))
+            if (metric[label] !== undefined && metric[label] !== value)
+              leaked.push(`${e.source}: ${label}=${metric[label]}`);
+        }
+      } catch (err) {
+        errors.push(`${e.source}: ${(err as Error).message}`);
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(leaked).toEqual([]);
+    expect(empty).toEqual([]);
+    // The filters bite: the request rate per endpoint now shows /api/chat alone, where "All" shows several.
+    const byEndpoint = panels.find((e) => e.source.includes('overview.json') && e.raw.startsWith('sum by (endpoint)'))!;
+    const all = await prom!.query(
+      allExpressions({ variables: { job: JOB } }).find((e) => e.source === byEndpoint.source)!.expr,
+    );
+    expect(all.length).toBeGreaterThan(1);
+    expect((await prom!.query(byEndpoint.expr)).map((r) => r.metric.endpoint)).toEqual(['/api/chat']);
+  });
 });
 
 describe('OpenMetrics between Prometheus and the demo', () => {
