@@ -49,7 +49,17 @@ function check(dir) {
       else if (x && typeof x === 'object') Object.values(x).forEach(walk);
     };
     walk(pkg.exports);
-    for (const t of targets) if (!files.includes(t)) problems.push(`tarball lacks ${t}`);
+    const globbed = (t) =>
+      new RegExp(
+        `^${t
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]+')}$`,
+      );
+    for (const t of targets) {
+      const present = t.includes('*') ? files.some((f) => globbed(t).test(f)) : files.includes(t);
+      if (!present) problems.push(`tarball lacks ${t}`);
+    }
     if (files.includes('LICENSE')) {
       const license = execFileSync('tar', ['xzf', tarball, '-O', 'package/LICENSE'], { encoding: 'utf8' });
       if (license !== readFileSync(join(root, 'LICENSE'), 'utf8'))

@@ -73,6 +73,12 @@ export const METRIC_FAMILIES = {
     ['endpoint', 'method'],
     'HTTP request duration in seconds; aggregate across instances with histogram_quantile.',
   ),
+  inFlight: f(
+    'http_requests_in_flight',
+    'gauge',
+    ['endpoint'],
+    'HTTP requests received and not yet answered or aborted.',
+  ),
   providerRequests: f('provider_requests_total', 'counter', ['provider'], 'Requests routed to each AI provider.'),
   providerErrors: f('provider_errors_total', 'counter', ['provider'], 'Failed requests per AI provider.'),
   providerErrorRate: f(

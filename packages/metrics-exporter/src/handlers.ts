@@ -23,8 +23,12 @@ export interface MetricsResponse {
 }
 
 export interface MetricsHandlersOptions {
-  /** Where the metrics come from. @default getMetricsCollector() */
-  collector?: MetricsSource & { reset?: () => void | Promise<void> };
+  /**
+   * Where the metrics come from. `POST {prefix}/reset` calls its `reset()`; a plain object that `reset()`
+   * returns (or resolves) is added to the 200 answer, e.g. a cluster aggregator's `{ workers: { asked, answered } }`.
+   * @default getMetricsCollector()
+   */
+  collector?: MetricsSource & { reset?: () => unknown };
   /** Use this exporter instead of creating one over `collector`. */
   exporter?: PrometheusExporter;
   /**
@@ -223,6 +227,11 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         uptimeSeconds: s.uptimeSeconds,
         timestamp: s.timestamp,
         latency: s.window.latency,
+        // The seed's key metrics; the window figures above decide the status (schemas/health.schema.json).
+        totalRequests: s.totals.requests,
+        totalErrors: s.totals.errors,
+        totalErrorRate: s.totals.errorRate,
+        cacheHitRate: s.cache.hitRate,
       };
       return headless(req, json(s.health.status === 'unhealthy' ? 503 : 200, body));
     },
@@ -244,10 +253,11 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         exporter.countRefusal('wrong_token');
         return json(403, { error: 'invalid token' });
       }
-      const target = source as { reset?: () => void | Promise<void> };
+      const target = source as { reset?: () => unknown };
       if (typeof target.reset !== 'function') return json(501, { error: 'this metrics source cannot be reset' });
-      await target.reset();
-      return json(200, { status: 'ok', message: 'metrics reset' });
+      const report = await target.reset();
+      const extra = report !== null && typeof report === 'object' && !Array.isArray(report) ? report : {};
+      return json(200, { ...extra, status: 'ok', message: 'metrics reset' });
     },
     async dashboard(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);

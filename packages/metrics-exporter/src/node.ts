@@ -55,11 +55,29 @@ export interface HttpMetrics<Req = unknown> {
   /** True when `path` (query string allowed) must not be recorded. */
   isExcluded(path: string, req: Req): boolean;
   /**
-   * Starts timing `req` unless its path is excluded, and records it once `res` has finished or closed,
-   * with the endpoint `endpointOf()` returns then (unmatched when undefined) and the status actually sent.
+   * Starts timing `req` unless its path is excluded (then returns `undefined`), counts it in flight, and
+   * records it once, when `res` finishes or closes, with the endpoint `endpointOf()` returns then
+   * (unmatched when undefined) and the status actually sent. A response that closed before it finished
+   * (the client went away) is recorded as {@link CLIENT_CLOSED_STATUS} with the time until the close,
+   * unless the request was flagged with {@link markRequestError} first.
    */
-  track(req: Req, res: ServerResponse, path: string, endpointOf: () => string | undefined): void;
+  track(req: Req, res: ServerResponse, path: string, endpointOf: () => string | undefined): TrackedRequest | undefined;
 }
+
+/** A request being tracked. */
+export interface TrackedRequest {
+  /**
+   * Call when routing has found the endpoint: the request moves, in `http_requests_in_flight`, from
+   * the endpoint `endpointOf()` gave at the start (unmatched, before routing) to the one it gives now.
+   */
+  routed(): void;
+}
+
+/**
+ * The status recorded for a request whose client closed the connection before the response finished
+ * (nginx's convention). Not an error: a client hanging up says nothing about the server.
+ */
+export const CLIENT_CLOSED_STATUS = 499;
 
 const labelsByRequest = new WeakMap<IncomingMessage, MetricsLabels>();
 const erroredRequests = new WeakSet<IncomingMessage>();
@@ -164,39 +182,80 @@ export function resolveHttpMetricsOptions<Req>(
     }
   };
 
+  const endpointNow = (endpointOf: () => string | undefined): string => {
+    try {
+      return endpointOf() || unmatchedLabel;
+    } catch {
+      return unmatchedLabel;
+    }
+  };
+
+  /** One tracked request: one object and one listener closure per request, nothing more. */
+  class Tracked implements TrackedRequest {
+    private done = false;
+    private inFlight: string;
+    readonly finish = (): void => this.end();
+
+    constructor(
+      private readonly req: Req,
+      private readonly raw: IncomingMessage,
+      private readonly res: ServerResponse,
+      private readonly endpointOf: () => string | undefined,
+      private readonly start: number,
+    ) {
+      this.inFlight = endpointNow(endpointOf);
+      collector.startInFlight(this.inFlight);
+    }
+
+    routed(): void {
+      if (this.done) return;
+      const endpoint = endpointNow(this.endpointOf);
+      if (endpoint === this.inFlight) return;
+      collector.endInFlight(this.inFlight);
+      collector.startInFlight(endpoint);
+      this.inFlight = endpoint;
+    }
+
+    private end(): void {
+      if (this.done) return;
+      this.done = true;
+      collector.endInFlight(this.inFlight);
+      try {
+        const { raw, res } = this;
+        const latencySeconds = (performance.now() - this.start) / 1e3;
+        const extra = labels === undefined ? undefined : extraLabels(this.req);
+        const attached = labelsByRequest.get(raw);
+        const error = erroredRequests.has(raw);
+        // 'close' before 'finish': the connection went away before the whole response was handed to
+        // the OS. Unless the app failed first, the client hung up: 499, not the status it never got.
+        const statusCode = res.writableFinished || error ? res.statusCode : CLIENT_CLOSED_STATUS;
+        collector.recordRequest({
+          endpoint: endpointNow(this.endpointOf),
+          method: raw.method ?? 'GET',
+          latencySeconds,
+          statusCode,
+          error,
+          provider: attached?.provider ?? extra?.provider,
+          model: attached?.model ?? extra?.model,
+        });
+      } catch {
+        // recording never throws into the app
+      }
+    }
+  }
+
   return {
     collector,
     handlers,
     unmatchedLabel,
     isExcluded,
     track(req, res, path, endpointOf) {
-      if (isExcluded(path, req)) return;
-      const raw = nodeRequestOf(req);
-      const start = performance.now();
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        try {
-          const latencySeconds = (performance.now() - start) / 1e3;
-          const extra = labels === undefined ? undefined : extraLabels(req);
-          const attached = labelsByRequest.get(raw);
-          collector.recordRequest({
-            endpoint: endpointOf() || unmatchedLabel,
-            method: raw.method ?? 'GET',
-            latencySeconds,
-            statusCode: res.statusCode,
-            error: erroredRequests.has(raw),
-            provider: attached?.provider ?? extra?.provider,
-            model: attached?.model ?? extra?.model,
-          });
-        } catch {
-          // recording never throws into the app
-        }
-      };
-      // `on`, not `once`: `finish` guards itself, and the response is dropped once it has closed.
-      res.on('finish', finish);
-      res.on('close', finish);
+      if (isExcluded(path, req)) return undefined;
+      const t = new Tracked(req, nodeRequestOf(req), res, endpointOf, performance.now());
+      // `on`, not `once`: `end` guards itself, and the response is dropped once it has closed.
+      res.on('finish', t.finish);
+      res.on('close', t.finish);
+      return t;
     },
   };
 }

@@ -43,6 +43,7 @@ const SEED: Record<string, [string, string[]]> = {
 /** What we add beyond the seed. */
 const EXTRA: Record<string, [string, string[]]> = {
   http_request_duration_seconds: ['histogram', ['endpoint', 'method']],
+  http_requests_in_flight: ['gauge', ['endpoint']],
   external_api_latency_avg_seconds: ['gauge', ['service']],
   gatewayz_metrics_dropped_values_total: ['counter', ['reason']],
   gatewayz_metrics_label_overflow_total: ['counter', ['label']],

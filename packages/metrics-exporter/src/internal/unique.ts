@@ -36,7 +36,8 @@ export function uniqueSeries(state: CollectorState): CollectorState {
     hasDuplicates(s.endpoints, (e) => e.endpoint) ||
     hasDuplicates(s.providers, (p) => p.label) ||
     hasDuplicates(s.models, (p) => p.label) ||
-    hasDuplicates(s.services, (p) => p.label)
+    hasDuplicates(s.services, (p) => p.label) ||
+    hasDuplicates(s.inFlight ?? [], (f) => f.endpoint)
   ) {
     s = { ...mergeStates([s]), cardinality: state.cardinality };
   }

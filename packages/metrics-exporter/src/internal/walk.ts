@@ -183,6 +183,9 @@ export function* walkFamilies<L>(
     yield;
   }
 
+  yield* family(F.inFlight, (p, e) => {
+    for (const f of p.state.inFlight ?? []) e(p.lab(['endpoint', f.endpoint]), f.requests);
+  });
   yield* family(F.providerRequests, (p, e) => {
     for (const r of p.providers) e(r.label, r.p.requests);
   });
