@@ -1,5 +1,5 @@
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
-import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import type { DashboardOptions, HttpMetricsOptions } from '@gatewayz/metrics-exporter';
 import { BillingClient } from './billingClient.js';
 import { startBillingServer } from './billingServer.js';
 import { expressServer } from './frameworks/expressServer.js';
@@ -52,6 +52,11 @@ export interface GatewayOptions {
   cache?: ResponseCacheOptions;
   /** Protects `/metrics` and `/metrics/json` with a bearer token or basic auth (passed to the adapter). @default undefined (open) */
   scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
+  /**
+   * The adapter's live dashboard at `/metrics/dashboard` (`/dashboard` redirects there): its poll interval,
+   * title and server-side history. @default { title: 'gatewayz demo gateway (<framework>)' }
+   */
+  dashboard?: DashboardOptions;
   /** Longest a request (headers and body) may take to arrive, in milliseconds; then 408 and the socket closes. @default 30000 */
   requestTimeoutMs?: number;
   /** Longest the request headers may take to arrive, in milliseconds (at most `requestTimeoutMs`). @default 10000 */
@@ -129,6 +134,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         collector,
         adminToken,
         exclude: ['/healthz', '/dashboard'],
+        dashboard: { title: `gatewayz demo gateway (${framework})`, ...options.dashboard },
         ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),
       },
       bodyLimit: options.bodyLimit ?? 64 * 1024,

@@ -1,4 +1,3 @@
-import { dashboardHtml } from '@gatewayz/metrics-exporter';
 import type { GatewayService, RequestLabels } from './gatewayService.js';
 import { json, type Reply } from './reply.js';
 
@@ -34,10 +33,11 @@ const param = (req: RouteRequest, name: string) => {
 /** The gateway's API, framework-neutral. */
 export function createRoutes(service: GatewayService, info: { framework: string; startedAt: number }): Route[] {
   const outage = '/api/admin/providers/:name/outage';
+  // The page, its assets and its security headers come from the metrics adapter (its `dashboard` option).
   const dashboard: Reply = {
-    status: 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-    body: dashboardHtml({ jsonPath: '/metrics/json', title: `gatewayz demo gateway (${info.framework})` }),
+    status: 302,
+    headers: { location: '/metrics/dashboard', 'cache-control': 'no-store' },
+    body: '',
   };
   return [
     { method: 'POST', path: '/api/chat', body: true, handle: (req) => service.chat(req.body, req.setLabels) },
@@ -76,7 +76,8 @@ export function createRoutes(service: GatewayService, info: { framework: string;
             'GET /api/usage',
             `POST|DELETE ${outage}`,
             'GET /healthz',
-            'GET /dashboard',
+            'GET /dashboard (redirects to /metrics/dashboard)',
+            'GET /metrics/dashboard',
             'GET /metrics',
             'GET /metrics/json',
             'GET /metrics/health',

@@ -15,8 +15,9 @@ export {
   PROTOBUF_CONTENT_TYPE,
   TEXT_CONTENT_TYPE,
 } from './negotiate.js';
-export type { ExcludeOption, HttpMetrics, HttpMetricsOptions, MetricsLabels } from './node.js';
+export type { ExcludeOption, HttpMetrics, HttpMetricsOptions, MetricsLabels, TrackedRequest } from './node.js';
 export {
+  CLIENT_CLOSED_STATUS,
   getMetricsLabels,
   markRequestError,
   nodeRequestOf,

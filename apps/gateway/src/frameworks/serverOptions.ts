@@ -12,6 +12,7 @@ export interface ServerOptions {
     adminToken: string | null | undefined;
     exclude: string[];
     scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
+    dashboard?: HttpMetricsOptions['dashboard'];
   };
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
