@@ -8,8 +8,12 @@ export type FastifyMetricsOptions = HttpMetricsOptions<FastifyRequest>;
 
 const PACKAGE = '@gatewayz/metrics-fastify';
 
+/** Fastify's own `register` options, which Fastify hands to the plugin too: not unknown options of ours. */
+type RegisterOptions = { logLevel?: unknown; logSerializers?: unknown };
+
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) => {
-  const metrics = resolveHttpMetricsOptions(options, PACKAGE);
+  const { logLevel: _level, logSerializers: _serializers, ...own } = options as FastifyMetricsOptions & RegisterOptions;
+  const metrics = resolveHttpMetricsOptions(own, PACKAGE);
   const { handlers } = metrics;
   const hooked = new WeakSet<IncomingMessage>();
 

@@ -1,0 +1,46 @@
+import { createServer } from 'node:http';
+import { MetricsCollector } from '@gatewayz/metrics-core';
+import { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN, listenNode } from '@gatewayz/test-utils';
+import express from 'express';
+import { describe, expect, it } from 'vitest';
+import { expressMetrics } from '../index.js';
+
+describe('expressMetrics refuses bad options at construction', () => {
+  it.each(BAD_ADAPTER_OPTIONS)('$name', ({ options, message }) => {
+    let error: unknown;
+    try {
+      expressMetrics({ collector: new MetricsCollector(), ...options });
+    } catch (e) {
+      error = e;
+    }
+    expectOptionError(error, '@gatewayz/metrics-express', message);
+  });
+
+  it('takes every valid option on a real server: reset with the token, the dashboard, no protobuf', async () => {
+    const collector = new MetricsCollector();
+    const app = express();
+    app.use(expressMetrics({ collector, adminToken: GOOD_TOKEN, dashboard: { title: 't' }, protobuf: false }));
+    app.get('/x', (_req, res) => {
+      res.send('x');
+    });
+    const server = await listenNode(createServer(app));
+    try {
+      await fetch(`${server.url}/x`);
+      const reset = await fetch(`${server.url}/metrics/reset`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${GOOD_TOKEN}` },
+      });
+      expect(reset.status).toBe(200);
+      expect(collector.snapshot().totals.requests).toBe(0);
+      expect((await fetch(`${server.url}/metrics/dashboard`)).status).toBe(200);
+      const proto = await fetch(`${server.url}/metrics`, {
+        headers: {
+          accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+        },
+      });
+      expect(proto.headers.get('content-type')).not.toMatch(/protobuf/);
+    } finally {
+      await server.close();
+    }
+  });
+});

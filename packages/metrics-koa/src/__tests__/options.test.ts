@@ -1,0 +1,40 @@
+import { createServer } from 'node:http';
+import { MetricsCollector } from '@gatewayz/metrics-core';
+import { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN, listenNode } from '@gatewayz/test-utils';
+import Koa from 'koa';
+import { describe, expect, it } from 'vitest';
+import { koaMetrics } from '../index.js';
+
+describe('koaMetrics refuses bad options at construction', () => {
+  it.each(BAD_ADAPTER_OPTIONS)('$name', ({ options, message }) => {
+    let error: unknown;
+    try {
+      koaMetrics({ collector: new MetricsCollector(), ...options });
+    } catch (e) {
+      error = e;
+    }
+    expectOptionError(error, '@gatewayz/metrics-koa', message);
+  });
+
+  it('takes every valid option on a real server: reset with the token, the dashboard', async () => {
+    const collector = new MetricsCollector();
+    const app = new Koa();
+    app.use(koaMetrics({ collector, adminToken: GOOD_TOKEN, dashboard: true, protobuf: false }));
+    app.use((ctx) => {
+      ctx.body = 'x';
+    });
+    const server = await listenNode(createServer(app.callback()));
+    try {
+      await fetch(`${server.url}/x`);
+      const reset = await fetch(`${server.url}/metrics/reset`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${GOOD_TOKEN}` },
+      });
+      expect(reset.status).toBe(200);
+      expect(collector.snapshot().totals.requests).toBe(0);
+      expect((await fetch(`${server.url}/metrics/dashboard`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
