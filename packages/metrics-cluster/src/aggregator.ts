@@ -3,11 +3,12 @@ import {
   type CollectorState,
   emptyView,
   type MetricsCollector,
-  MetricsError,
   mergeStates,
   reviveState,
+  validateOptions,
   type WindowView,
 } from '@gatewayz/metrics-core';
+import { AGGREGATOR_OPTIONS, CLUSTER_PACKAGE, invalidOption } from './internal/options.js';
 import { type ClusterReply, isReply, TAG } from './protocol.js';
 
 /** A worker the aggregator can ask: a cluster `Worker` or a worker_threads `Worker` (or any port). */
@@ -70,9 +71,11 @@ export class ClusterAggregator {
   readonly options: { health?: MetricsCollector['options']['health'] };
 
   constructor(options: ClusterAggregatorOptions = {}) {
+    validateOptions(options, AGGREGATOR_OPTIONS, CLUSTER_PACKAGE);
     const t = options.timeoutMs ?? 1000;
-    if (typeof t !== 'number' || !(t > 0))
-      throw new MetricsError('INVALID_OPTION', 'timeoutMs must be a positive number');
+    if (!(t > 0)) throw invalidOption(`timeoutMs must be a positive number, got ${t}`);
+    if (options.local !== undefined && typeof options.local.state !== 'function')
+      throw invalidOption('option "local" must be a MetricsCollector');
     this.timeoutMs = t;
     this.local = options.local;
     this.includeCluster = options.includeClusterWorkers ?? true;

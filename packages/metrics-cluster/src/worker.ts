@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { parentPort } from 'node:worker_threads';
-import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
+import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
+import { CLUSTER_PACKAGE, invalidOption, WORKER_OPTIONS } from './internal/options.js';
 import { type ClusterReply, isRequest, TAG } from './protocol.js';
 
 /** Anything a worker can answer on: `process` in a cluster worker, `parentPort` in a worker thread, or a MessagePort. */
@@ -23,8 +24,12 @@ export interface ServeWorkerMetricsOptions {
  * that stops answering. A worker-thread port is `unref`ed so it never keeps the thread alive.
  */
 export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () => void {
+  validateOptions(options, WORKER_OPTIONS, CLUSTER_PACKAGE);
   const collector = options.collector ?? getMetricsCollector();
+  if (typeof collector.state !== 'function') throw invalidOption('option "collector" must be a MetricsCollector');
   let port = options.port;
+  if (port !== undefined && (typeof port.on !== 'function' || typeof port.off !== 'function'))
+    throw invalidOption('option "port" must have on() and off() (a MessagePort, parentPort or process)');
   let send: (m: ClusterReply) => void;
   if (port) {
     const p = port;
@@ -39,9 +44,7 @@ export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () 
     port = pp as unknown as MessageEndpoint;
     send = (m) => pp.postMessage(m);
   } else {
-    throw new TypeError(
-      '@gatewayz/metrics-cluster: serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port',
-    );
+    throw invalidOption('serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port');
   }
   const onMessage = (m: unknown) => {
     if (!isRequest(m)) return;
