@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 /** The repository root (docs-check/ is one level below it). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -126,4 +128,117 @@ export async function typecheckSnippets(snippets: readonly Snippet[], dir: strin
     }
   }
   return { checked: checked.length, skipped: snippets.length - checked.length, errors, output };
+}
+
+/** A snippet that imports one of the framework adapters: a whole program that must listen and serve `/metrics`. */
+export const ADAPTER_IMPORT = /from\s+['"]@gatewayz\/metrics-(express|fastify|koa)['"]/;
+
+export function isAdapterSnippet(s: Snippet): boolean {
+  return !s.fragment && ADAPTER_IMPORT.test(s.code);
+}
+
+/** The outcome of running a snippet as a program. */
+export interface RunResult {
+  ok: boolean;
+  /** What went wrong, or `'ok'`. */
+  reason: string;
+  /** The snippet's stdout and stderr. */
+  output: string;
+}
+
+export interface RunOptions {
+  /** How long the program may take to start answering `/metrics`. @default 15000 */
+  startupMs?: number;
+  /** How long it may take to exit after SIGTERM. @default 5000 */
+  exitMs?: number;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; the program binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs an adapter snippet as written: transpiles it with the TypeScript compiler API to `<dir>/<name>.mjs` (`dir`
+ * inside docs-check/, so its imports resolve to the workspace packages), starts it with node on free 127.0.0.1 ports
+ * (`PORT`, and `METRICS_PORT` for a program that serves its metrics on a port of their own), waits until it answers
+ * `GET /metrics` (200, with `http_requests_total`), then sends SIGTERM and expects it to exit. A snippet that imports
+ * `node:test` is a test file instead: it must exit 0. Every wait is bounded; the process group is killed at the end.
+ */
+export async function runSnippet(s: Snippet, dir: string, name: string, o: RunOptions = {}): Promise<RunResult> {
+  const startupMs = o.startupMs ?? 15_000;
+  const exitMs = o.exitMs ?? 5_000;
+  mkdirSync(dir, { recursive: true });
+  const js = ts.transpileModule(s.code, {
+    fileName: `${name}.mts`,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
+  }).outputText;
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, js);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort) };
+  delete env.METRICS_ADMIN_TOKEN;
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, /from\s+['"]node:test['"]/.test(s.code) ? ['--test', file] : [file], {
+    cwd: dir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let exit: { code: number | null; signal: string | null } | undefined;
+  const exited = new Promise<void>((done) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      done();
+    }),
+  );
+  const waitExit = (ms: number) => Promise.race([exited, sleep(ms)]);
+  const result = (ok: boolean, reason: string): RunResult => ({ ok, reason, output });
+  try {
+    if (/from\s+['"]node:test['"]/.test(s.code)) {
+      await waitExit(startupMs);
+      if (!exit) return result(false, `the tests did not finish within ${startupMs} ms`);
+      return exit.code === 0 ? result(true, 'ok') : result(false, `the tests exited with code ${exit.code}`);
+    }
+    const url = `http://127.0.0.1:${s.code.includes('METRICS_PORT') ? metricsPort : port}/metrics`;
+    const deadline = Date.now() + startupMs;
+    let res: { status: number; body: string } | undefined;
+    while (!res) {
+      if (exit) return result(false, `exited (code ${exit.code}, signal ${exit.signal}) before listening on ${url}`);
+      if (Date.now() > deadline) return result(false, `did not answer ${url} within ${startupMs} ms`);
+      try {
+        const r = await fetch(url, { headers: { accept: 'text/plain' }, signal: AbortSignal.timeout(2000) });
+        res = { status: r.status, body: await r.text() };
+      } catch {
+        await sleep(100);
+      }
+    }
+    if (res.status !== 200) return result(false, `GET ${url} answered ${res.status}`);
+    if (!res.body.includes('http_requests_total')) return result(false, `GET ${url} has no http_requests_total`);
+    child.kill('SIGTERM');
+    await waitExit(exitMs);
+    if (!exit) return result(false, `still running ${exitMs} ms after SIGTERM`);
+    return result(true, 'ok');
+  } finally {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL'); // the program and any workers it forked
+      } catch {
+        // already gone
+      }
+    }
+    await waitExit(exitMs);
+  }
 }
