@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
+import { bearerTokenProblem, MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
 import { serveClusterWorker, startClusterPrimary } from './clusterGateway.js';
 import { FRAMEWORKS, type Framework, startGateway } from './gateway.js';
 
@@ -52,6 +52,14 @@ async function main(): Promise<void> {
   if (token && token.length < MIN_ADMIN_TOKEN_LENGTH) {
     fail(
       `METRICS_ADMIN_TOKEN is too short (${token.length} characters): use at least ${MIN_ADMIN_TOKEN_LENGTH}, ` +
+        'or unset it to disable POST /metrics/reset',
+    );
+  }
+  // A token with a space or a non-ASCII character would pass and then never match a Bearer header.
+  const problem = token ? bearerTokenProblem(token) : undefined;
+  if (problem) {
+    fail(
+      `METRICS_ADMIN_TOKEN ${problem}: use only letters, digits and - . _ ~ + / (then optional trailing =), ` +
         'or unset it to disable POST /metrics/reset',
     );
   }

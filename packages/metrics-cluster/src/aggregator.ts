@@ -68,6 +68,8 @@ export class ClusterAggregator {
   private skippedTotal = 0;
   private readonly last = new Map<string, CollectorState>();
   private retired: CollectorState | undefined;
+  /** Bumped by every reset: a collect that started before one must not feed the carry-over state. */
+  private epoch = 0;
   readonly options: { health?: MetricsCollector['options']['health'] };
 
   constructor(options: ClusterAggregatorOptions = {}) {
@@ -132,7 +134,10 @@ export class ClusterAggregator {
    */
   async collect(): Promise<Collection> {
     const list = this.workers();
+    const epoch = this.epoch;
     const replies = await Promise.all(list.map(({ w }) => this.ask(w, 'collect')));
+    // A reset happened meanwhile: these answers may predate it, so they must not be carried forward.
+    const current = epoch === this.epoch;
     const states: WorkerState[] = [];
     if (this.local) states.push({ worker: 'local', state: this.local.state() });
     const skipped: string[] = [];
@@ -142,7 +147,7 @@ export class ClusterAggregator {
       if (r && r[TAG] === 'state') {
         try {
           const state = reviveState(JSON.parse(r.state));
-          this.last.set(name, state);
+          if (current) this.last.set(name, state);
           states.push({ worker: name, state });
           return;
         } catch {
@@ -155,13 +160,13 @@ export class ClusterAggregator {
     });
     const alive = new Set(list.map((w) => w.name));
     for (const [name, last] of this.last) {
-      if (alive.has(name)) continue;
+      if (alive.has(name) || !current) continue;
       const gone = withoutWindows(last);
       this.retired = this.retired ? mergeStates([this.retired, gone]) : gone;
       this.last.delete(name);
     }
     if (this.retired) carried.push({ worker: 'retired', state: this.retired });
-    this.skippedTotal += skipped.length;
+    if (current) this.skippedTotal += skipped.length;
     return { states, skipped, carried };
   }
 
@@ -178,12 +183,22 @@ export class ClusterAggregator {
     return merged;
   }
 
-  /** Resets the local collector and asks every worker to reset. */
-  async reset(): Promise<void> {
+  /**
+   * Resets the local collector and every worker, and forgets what it carried forward (last answers,
+   * retired workers, the skipped count), so totals start again from 0. Resolves with how many
+   * workers were asked and how many confirmed in time; one that did not keeps its counts.
+   * `createMetricsHandlers` adds this to its reset answer.
+   */
+  async reset(): Promise<{ workers: { asked: number; answered: number } }> {
+    this.epoch++;
     this.local?.reset();
     this.last.clear();
     this.retired = undefined;
-    await Promise.all(this.workers().map(({ w }) => this.ask(w, 'reset')));
+    this.skippedTotal = 0;
+    const list = this.workers();
+    const replies = await Promise.all(list.map(({ w }) => this.ask(w, 'reset')));
+    const answered = replies.filter((r) => r?.[TAG] === 'reset-done').length;
+    return { workers: { asked: list.length, answered } };
   }
 }
 
