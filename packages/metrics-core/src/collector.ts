@@ -108,8 +108,8 @@ export class MetricsCollector {
   private dbQueries = 0;
   private dbWindow!: SlidingWindow;
   private dropped: Record<string, number> = {};
-  /** Requests started and not yet ended, by endpoint. A gauge of the present: reset leaves it alone. */
-  private readonly inFlight: LabelInterner<InFlightSeries>;
+  /** Requests started and not yet ended, by endpoint. A gauge of the present: reset keeps the live ones. */
+  private inFlight: LabelInterner<InFlightSeries>;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -117,12 +117,7 @@ export class MetricsCollector {
     this.durationClock = this.options.clockInjected ? this.now : () => performance.now();
     this.slotMs = (this.options.windowSeconds * 1000) / this.options.windowSlots;
     this.startMs = this.safeNow();
-    this.inFlight = new LabelInterner(
-      this.options.limits.endpoints,
-      this.options.limits.labelLength,
-      (endpoint) => ({ endpoint, requests: 0 }),
-      'unknown',
-    );
+    this.inFlight = this.inFlightInterner();
     this.init();
   }
 
@@ -156,6 +151,16 @@ export class MetricsCollector {
     this.totalWindow = win(false);
     this.cacheWindow = win(false);
     this.dbWindow = win(false);
+  }
+
+  private inFlightInterner(): LabelInterner<InFlightSeries> {
+    const o = this.options;
+    return new LabelInterner(
+      o.limits.endpoints,
+      o.limits.labelLength,
+      (endpoint) => ({ endpoint, requests: 0 }),
+      'unknown',
+    );
   }
 
   /** The current sub-window; a clock that returns garbage falls back to `Date.now()`. */
@@ -286,10 +291,12 @@ export class MetricsCollector {
   }): (end: RequestEnd) => void {
     const clock = this.durationClock;
     const t0 = clock();
-    let inFlight: InFlightSeries | undefined;
+    let inFlight: unknown;
+    let counted = false;
     try {
-      inFlight = this.inFlight.getAny(start?.endpoint);
-      inFlight.requests++;
+      inFlight = start?.endpoint;
+      this.inFlight.getAny(inFlight).requests++;
+      counted = true;
     } catch {
       // an unreadable `start` is counted once, when the timer ends
     }
@@ -297,7 +304,7 @@ export class MetricsCollector {
     return (end: RequestEnd) => {
       if (done) return;
       done = true;
-      if (inFlight !== undefined && inFlight.requests > 0) inFlight.requests--;
+      if (counted) this.endInFlight(inFlight as string);
       try {
         const e = end ?? ({} as RequestEnd);
         this.record({
@@ -478,7 +485,10 @@ export class MetricsCollector {
     return evaluateHealth(this.totalWindow.view(this.safeNow()), this.options.health);
   }
 
-  /** Clears every metric (counters restart from zero). Uptime keeps counting from construction. */
+  /**
+   * Clears every metric (counters restart from zero). Requests in flight stay counted, so the gauge
+   * still returns to 0 when they end. Uptime keeps counting from construction.
+   */
   reset(): void {
     this.totalRequests = 0;
     this.totalErrors = 0;
@@ -487,6 +497,10 @@ export class MetricsCollector {
     this.dbQueries = 0;
     this.dropped = {};
     this.init();
+    // Requests still in flight stay counted (they will end); the series at zero go, like every other series.
+    const live = Array.from(this.inFlight.values()).filter((s) => s.requests > 0);
+    this.inFlight = this.inFlightInterner();
+    for (const s of live) this.inFlight.getAny(s.endpoint).requests += s.requests;
   }
 
   /** Seconds since the collector was created. */

@@ -231,11 +231,13 @@ describe('requests in flight', () => {
     expect(c.snapshot().inFlight).toEqual(c.state().inFlight);
   });
 
-  it('is a gauge of the present: reset() keeps it, so requests that end after a reset still return it to 0', () => {
+  it('is a gauge of the present: reset() keeps the live series, so requests that end after a reset return it to 0', () => {
     const { c } = clocked();
     const end = c.startRequest({ endpoint: '/slow', method: 'POST' });
     c.startInFlight('/x');
-    expect(inFlight(c)).toEqual({ '/slow': 1, '/x': 1 });
+    c.startInFlight('/done');
+    c.endInFlight('/done');
+    expect(inFlight(c)).toEqual({ '/slow': 1, '/x': 1, '/done': 0 });
     c.reset();
     expect(inFlight(c)).toEqual({ '/slow': 1, '/x': 1 });
     end({ statusCode: 200 });
@@ -243,6 +245,11 @@ describe('requests in flight', () => {
     c.endInFlight('/x');
     expect(inFlight(c)).toEqual({ '/slow': 0, '/x': 0 });
     expect(c.state().totals.requests).toBe(1);
+    // a timer without an endpoint is in flight under "unknown", as it is recorded
+    const unnamed = c.startRequest({} as never);
+    expect(inFlight(c).unknown).toBe(1);
+    unnamed({ statusCode: 200 });
+    expect(inFlight(c).unknown).toBe(0);
   });
 
   it('is bounded by the endpoint cap and never throws', () => {
