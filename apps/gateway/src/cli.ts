@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     port,
     host,
     latencyScale,
+    // In cluster mode the primary resets every worker: a worker's own reset route would reset only itself.
+    ...(cluster.isWorker && { metricsReset: false }),
     ...(seed !== undefined && { seed: cluster.isWorker ? seed + (cluster.worker?.id ?? 0) : seed }),
   });
   const u = gateway.url;

@@ -32,8 +32,13 @@ export interface GatewayOptions {
   port?: number;
   /** Address to listen on. The simulated upstreams always bind 127.0.0.1. @default '127.0.0.1' */
   host?: string;
-  /** Token for `POST /metrics/reset` and the admin routes; `null` disables reset. @default process.env.METRICS_ADMIN_TOKEN */
+  /** Token for `POST /metrics/reset` and the admin routes; `null` disables both. @default process.env.METRICS_ADMIN_TOKEN */
   adminToken?: string | null;
+  /**
+   * Serve `POST /metrics/reset` (with the admin token). Off in a cluster worker, where the primary resets
+   * every worker: there it answers 403 while the admin routes keep the token. @default true
+   */
+  metricsReset?: boolean;
   /** Collector to record into and serve. @default getMetricsCollector() */
   collector?: MetricsCollector;
   /** Seed for the simulated upstreams' randomness. @default unseeded (Math.random) */
@@ -132,7 +137,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       routes: createRoutes(service, { framework, startedAt: Date.now() }),
       metrics: {
         collector,
-        adminToken,
+        adminToken: options.metricsReset === false ? null : adminToken,
         exclude: ['/healthz', '/dashboard'],
         dashboard: { title: `gatewayz demo gateway (${framework})`, ...options.dashboard },
         ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),

@@ -61,14 +61,53 @@ describe('the built CLI with --workers 2', () => {
         expect(n).toBeLessThan(40);
       }
 
-      // Reset through the primary resets every worker.
+      const merged = async () =>
+        sampleValue(parseExposition(await (await fetch(`${metricsBase}/metrics`)).text()), 'http_requests_total', {
+          endpoint: '/api/models',
+          method: 'GET',
+        });
+      // 60 more reads: 100 in all.
+      expect((await Promise.all(Array.from({ length: 60 }, () => get('/api/models')))).every((s) => s === 200)).toBe(
+        true,
+      );
+      expect(await merged()).toBe(100);
+
+      // A worker's own reset route (on the shared port) is off: it would reset that worker only.
+      for (let i = 0; i < 4; i++) {
+        const own = await fetch(`${base}/metrics/reset`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
+        });
+        expect(own.status).toBe(403);
+        await own.arrayBuffer();
+      }
+      expect(await merged()).toBe(100);
+      // The admin routes keep the token in the workers.
+      const outage = await fetch(`${base}/api/admin/providers/google/outage`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
+      });
+      expect(outage.status).toBe(200);
+
+      // Reset through the primary resets every worker, and says how many answered.
       const reset = await fetch(`${metricsBase}/metrics/reset`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       expect(reset.status).toBe(200);
+      expect(await reset.json()).toEqual({
+        status: 'ok',
+        message: 'metrics reset',
+        workers: { asked: 2, answered: 2 },
+      });
       const after = parseExposition(await (await fetch(`${metricsBase}/metrics`)).text());
       expect(sampleValue(after, 'http_requests_total', { endpoint: '/api/models', method: 'GET' })).toBe(0);
+      expect(sampleValue(after, 'http_requests_total', { endpoint: '/api/chat', method: 'POST' })).toBe(0);
+      // New traffic counts from 0, on both workers.
+      expect((await Promise.all(Array.from({ length: 10 }, () => get('/api/models')))).every((s) => s === 200)).toBe(
+        true,
+      );
+      expect(await merged()).toBe(10);
     } finally {
       cli.child.kill('SIGTERM');
     }

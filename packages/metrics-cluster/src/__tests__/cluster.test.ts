@@ -37,6 +37,9 @@ describe('a real multi-process cluster', async () => {
     };
     afterKill: { cluster: { workers: number; answered: number; skippedTotal: number }; requests: number };
     killText: string;
+    reset: { status: number; body: { status: string; workers: { asked: number; answered: number } } };
+    afterReset: { cluster: { workers: number; answered: number; skippedTotal: number }; requests: number };
+    afterMore: { cluster: { workers: number; answered: number; skippedTotal: number }; requests: number };
   };
 
   it('sums counters across workers', () => {
@@ -77,5 +80,17 @@ describe('a real multi-process cluster', async () => {
     // The dead worker's final counts are kept (as a retired state): totals stay monotonic.
     expect(out.afterKill.requests).toBe(60000);
     expect(out.killText).toContain('http_requests_total{endpoint="/api/chat",method="POST"} 20001\n');
+  });
+
+  it('resets every worker that answers, says how many did, and counts again from 0', () => {
+    expect(out.reset.status).toBe(200);
+    expect(out.reset.body.status).toBe('ok');
+    // Worker 0 hangs (it is asked, and does not confirm); worker 1 is dead; worker 2 resets.
+    expect(out.reset.body.workers.answered).toBe(1);
+    expect(out.reset.body.workers.asked).toBeGreaterThanOrEqual(2);
+    // Neither the hung worker's last answer nor the dead worker's retired counts survive the reset.
+    expect(out.afterReset.requests).toBe(0);
+    expect(out.afterReset.cluster.answered).toBe(1);
+    expect(out.afterMore.requests).toBe(30);
   });
 });

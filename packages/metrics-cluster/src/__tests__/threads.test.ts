@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { PrometheusExporter } from '@gatewayz/metrics-exporter';
+import { createMetricsHandlers, PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { afterAll, expect, it } from 'vitest';
 import { ClusterAggregator } from '../index.js';
 
@@ -80,4 +80,48 @@ it('keeps each worker under a worker label when asked, with every series unique'
   // The JSON view stays merged.
   const merged = await aggregator.state();
   expect(merged.totals.requests).toBe(4);
+});
+
+it('reset resets every worker and reports who answered; a scrape in flight across it is not carried forward', async () => {
+  const start = async (latencies: number[]) => {
+    const w = new Worker(url, { workerData: { latencies } });
+    workers.push(w);
+    await new Promise<void>((resolve) => w.once('message', () => resolve()));
+    return w;
+  };
+  const [a, b] = [await start(Array(50).fill(0.1)), await start(Array(50).fill(0.2))];
+  const aggregator = new ClusterAggregator({ timeoutMs: 300 });
+  aggregator.addWorker(a!);
+  aggregator.addWorker(b!);
+  expect((await aggregator.state()).totals.requests).toBe(100);
+
+  // A scrape is in flight when the reset starts: its answers predate the reset.
+  const inFlight = aggregator.state();
+  expect(await aggregator.reset()).toEqual({ workers: { asked: 2, answered: 2 } });
+  expect((await inFlight).totals.requests).toBe(100);
+  // Worker a stops answering: it is skipped, and nothing it said before the reset comes back.
+  a!.postMessage('hang');
+  const after = await aggregator.state();
+  expect(after.totals.requests).toBe(0);
+  expect(after.cluster).toEqual({ workers: 2, answered: 1, skippedTotal: 1 });
+
+  // New traffic counts from 0, and the totals never go back up to the old figures.
+  b!.postMessage({ record: 7 });
+  await new Promise<void>((resolve) => b!.once('message', () => resolve()));
+  expect((await aggregator.state()).totals.requests).toBe(7);
+  expect((await aggregator.state()).totals.requests).toBe(7);
+
+  // Through the exporter's handler: the answer says a worker did not confirm.
+  const token = 'threads-admin-token-0123456789';
+  const handlers = createMetricsHandlers({ collector: aggregator, adminToken: token });
+  const res = await handlers.reset({ method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  expect(JSON.parse(String(res.body))).toEqual({
+    status: 'ok',
+    message: 'metrics reset',
+    workers: { asked: 2, answered: 1 },
+  });
+  const afterSecond = await aggregator.state();
+  expect(afterSecond.totals.requests).toBe(0);
+  expect(afterSecond.cluster).toEqual({ workers: 2, answered: 1, skippedTotal: 1 });
 });
