@@ -144,6 +144,8 @@ export interface RunResult {
   reason: string;
   /** The snippet's stdout and stderr. */
   output: string;
+  /** Its stdout alone. */
+  stdout: string;
 }
 
 export interface RunOptions {
@@ -151,6 +153,8 @@ export interface RunOptions {
   startupMs?: number;
   /** How long it may take to exit after SIGTERM. @default 5000 */
   exitMs?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released; the program binds it right after). */
@@ -172,7 +176,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * inside docs-check/, so its imports resolve to the workspace packages), starts it with node on free 127.0.0.1 ports
  * (`PORT`, and `METRICS_PORT` for a program that serves its metrics on a port of their own), waits until it answers
  * `GET /metrics` (200, with `http_requests_total`), then sends SIGTERM and expects it to exit. A snippet that imports
- * `node:test` is a test file instead: it must exit 0. Every wait is bounded; the process group is killed at the end.
+ * `node:test` is a test file instead, and a snippet that imports no adapter a plain program: either must exit 0. Every
+ * wait is bounded; the process group is killed at the end.
  */
 export async function runSnippet(s: Snippet, dir: string, name: string, o: RunOptions = {}): Promise<RunResult> {
   const startupMs = o.startupMs ?? 15_000;
@@ -185,7 +190,7 @@ export async function runSnippet(s: Snippet, dir: string, name: string, o: RunOp
   const file = join(dir, `${name}.mjs`);
   writeFileSync(file, js);
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), ...o.env };
   delete env.METRICS_ADMIN_TOKEN;
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, /from\s+['"]node:test['"]/.test(s.code) ? ['--test', file] : [file], {
@@ -195,7 +200,11 @@ export async function runSnippet(s: Snippet, dir: string, name: string, o: RunOp
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+    stdout += d;
+  });
   child.stderr.on('data', (d) => (output += d));
   let exit: { code: number | null; signal: string | null } | undefined;
   const exited = new Promise<void>((done) =>
@@ -205,12 +214,12 @@ export async function runSnippet(s: Snippet, dir: string, name: string, o: RunOp
     }),
   );
   const waitExit = (ms: number) => Promise.race([exited, sleep(ms)]);
-  const result = (ok: boolean, reason: string): RunResult => ({ ok, reason, output });
+  const result = (ok: boolean, reason: string): RunResult => ({ ok, reason, output, stdout });
   try {
-    if (/from\s+['"]node:test['"]/.test(s.code)) {
+    if (!ADAPTER_IMPORT.test(s.code) || /from\s+['"]node:test['"]/.test(s.code)) {
       await waitExit(startupMs);
-      if (!exit) return result(false, `the tests did not finish within ${startupMs} ms`);
-      return exit.code === 0 ? result(true, 'ok') : result(false, `the tests exited with code ${exit.code}`);
+      if (!exit) return result(false, `did not finish within ${startupMs} ms`);
+      return exit.code === 0 ? result(true, 'ok') : result(false, `exited with code ${exit.code}`);
     }
     const url = `http://127.0.0.1:${s.code.includes('METRICS_PORT') ? metricsPort : port}/metrics`;
     const deadline = Date.now() + startupMs;
