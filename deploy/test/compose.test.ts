@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { UPSTREAMS } from '@gatewayz/gateway';
 import { describe, expect, it } from 'vitest';
 import { DEPLOY_DIR, readYaml } from './expressions.js';
 
@@ -206,6 +207,14 @@ describe('docker-compose.yml', () => {
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
     expect(Object.values(env)).not.toContain('admin:admin');
     expect(readFileSync(join(DEPLOY_DIR, 'docker-compose.yml'), 'utf8')).not.toMatch(/admin\/admin/);
+  });
+
+  it("gives the demo's simulated upstreams fixed loopback ports, clear of its own port and not published", () => {
+    const base = Number(demo?.environment?.UPSTREAM_BASE_PORT);
+    expect(Number.isInteger(base) && base > 0).toBe(true);
+    const upstreams = Array.from({ length: UPSTREAMS.length }, (_, i) => String(base + i));
+    expect(upstreams).not.toContain(demo?.environment?.PORT);
+    for (const port of demo?.ports ?? []) for (const part of port.split(':')) expect(upstreams).not.toContain(part);
   });
 
   it("does not publish Prometheus' lifecycle or admin API", () => {

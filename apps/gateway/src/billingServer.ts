@@ -4,6 +4,8 @@ import { type LatencyProfile, lognormalMs, type Random, sleep } from './internal
 
 export interface BillingServerOptions {
   host: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
   random: Random;
   /** Share of calls (0-1) answered with a 503. @default 0.03 */
   errorRate?: number;
@@ -33,7 +35,7 @@ export async function startBillingServer(options: BillingServerOptions): Promise
   };
   const listening = await listenNode(
     (req, res) => void handle(req, res).catch(() => res.destroy()),
-    0,
+    options.port ?? 0,
     options.host,
     { exclusive: true },
   );

@@ -3,13 +3,17 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { bearerTokenProblem, MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
 import { serveClusterWorker, startClusterPrimary } from './clusterGateway.js';
-import { FRAMEWORKS, type Framework, startGateway } from './gateway.js';
+import { FRAMEWORKS, type Framework, startGateway, UPSTREAMS } from './gateway.js';
 
 const USAGE = `Usage: gatewayz-demo [--framework express|fastify|koa] [--port 8000] [--host 127.0.0.1] [--seed N]
-                    [--latency-scale X] [--workers N [--metrics-port P]]
+                    [--latency-scale X] [--upstream-base-port B] [--workers N [--metrics-port P]]
 
   --latency-scale X   multiplies the simulated providers' latency (default 1; 100 makes every call take
                       its provider's maximum, 1-2 s: handy to watch in-flight requests or a graceful stop)
+  --upstream-base-port B
+                      the simulated upstreams listen on 127.0.0.1:B, B+1, ... in the order
+                      ${UPSTREAMS.join(', ')} (UPSTREAM_BASE_PORT; default 0: random ports);
+                      with --workers, worker k (from 1) takes B+(k-1)*${UPSTREAMS.length} onwards
   --workers N         fork N cluster workers that share the port; the primary serves /metrics for all of them
                       (counters summed, latency sketches merged) on --metrics-port (METRICS_PORT, default port+1)
 
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       seed: { type: 'string' },
       'latency-scale': { type: 'string' },
+      'upstream-base-port': { type: 'string' },
       workers: { type: 'string', short: 'w' },
       'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -47,6 +52,13 @@ async function main(): Promise<void> {
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   const latencyScale = Number(values['latency-scale'] ?? 1);
   if (!(latencyScale > 0 && latencyScale <= 1000)) fail(`invalid --latency-scale "${values['latency-scale']}"`);
+  const upstreamText = values['upstream-base-port'] ?? process.env.UPSTREAM_BASE_PORT ?? '0';
+  const upstreamBase = /^\d+$/.test(upstreamText) ? Number(upstreamText) : Number.NaN;
+  if (!(upstreamBase >= 0 && upstreamBase <= 65536 - UPSTREAMS.length)) {
+    fail(
+      `invalid --upstream-base-port (or UPSTREAM_BASE_PORT) "${upstreamText}": 0, or 1 to ${65536 - UPSTREAMS.length}`,
+    );
+  }
   // Checked here too, so the message names the variable (and never echoes the token).
   const token = process.env.METRICS_ADMIN_TOKEN;
   if (token && token.length < MIN_ADMIN_TOKEN_LENGTH) {
@@ -77,6 +89,8 @@ async function main(): Promise<void> {
     latencyScale,
     // In cluster mode the primary resets every worker: a worker's own reset route would reset only itself.
     ...(cluster.isWorker && { metricsReset: false }),
+    // Each cluster worker runs its own upstreams: worker k takes the k-th block of ports.
+    upstreamBasePort: upstreamBase === 0 ? 0 : upstreamBase + ((cluster.worker?.id ?? 1) - 1) * UPSTREAMS.length,
     ...(seed !== undefined && { seed: cluster.isWorker ? seed + (cluster.worker?.id ?? 0) : seed }),
   });
   const u = gateway.url;

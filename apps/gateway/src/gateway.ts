@@ -19,6 +19,9 @@ import { createRoutes } from './routes.js';
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
+/** The simulated upstreams in port order: with `upstreamBasePort` B, `UPSTREAMS[i]` listens on 127.0.0.1:B+i. */
+export const UPSTREAMS: readonly string[] = [...PROVIDERS.map((p) => p.name), 'billing'];
+
 const SERVERS: Record<Framework, (o: ServerOptions) => Promise<Listening>> = {
   express: expressServer,
   fastify: fastifyServer,
@@ -68,6 +71,13 @@ export interface GatewayOptions {
   headersTimeoutMs?: number;
   /** How long an idle keep-alive socket stays open, in milliseconds. @default 5000 */
   keepAliveTimeoutMs?: number;
+  /**
+   * First port of the simulated upstreams, so they can be reached or firewalled: they listen on 127.0.0.1, in the
+   * order of {@link UPSTREAMS} (openai, anthropic, google, mistral, billing) on this port, the next one, and so on.
+   * A port that cannot be bound fails the start with an error naming the upstream and the port. 0 gives each one
+   * a random free port. @default 0
+   */
+  upstreamBasePort?: number;
 }
 
 /** A running gateway with its simulated upstreams. */
@@ -79,6 +89,45 @@ export interface Gateway {
   billingUrl: string;
   /** Stops accepting, finishes in-flight requests, then stops the upstreams and closes the database. */
   close(): Promise<void>;
+}
+
+/** `options.upstreamBasePort`, checked: 0, or a first port with room for every upstream that leaves `port` out. */
+function checkUpstreamBasePort(options: GatewayOptions): number {
+  const base = options.upstreamBasePort ?? 0;
+  const n = UPSTREAMS.length;
+  if (!Number.isInteger(base) || base < 0 || base > 65536 - n) {
+    throw new TypeError(
+      `@gatewayz/gateway: upstreamBasePort must be 0 (random ports) or an integer from 1 to ${65536 - n} ` +
+        `(${n} consecutive ports), got ${String(base)}`,
+    );
+  }
+  const port = options.port ?? 0;
+  if (base !== 0 && port >= base && port < base + n) {
+    throw new TypeError(
+      `@gatewayz/gateway: port ${port} is one of the upstream ports ${base}-${base + n - 1} (upstreamBasePort ${base})`,
+    );
+  }
+  return base;
+}
+
+/** Starts one upstream; a port it cannot bind becomes an error naming the upstream, the port and the range. */
+async function listenUpstream<T>(name: string, port: number, base: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (port === 0 || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw err;
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied (ports below 1024 need privileges)';
+    const range = `${base}-${base + UPSTREAMS.length - 1} (${UPSTREAMS.join(', ')})`;
+    throw Object.assign(
+      new Error(
+        `@gatewayz/gateway: the simulated ${name} upstream cannot listen on 127.0.0.1:${port}: ${why}. ` +
+          `upstreamBasePort ${base} uses ports ${range}: choose a free range, or 0 for random ports`,
+        { cause: err },
+      ),
+      { code },
+    );
+  }
 }
 
 /** Starts the simulated providers and billing API on loopback, the database, and the gateway on the chosen framework. */
@@ -97,25 +146,35 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   const random = createRandom(options.seed);
   const upstreamHost = '127.0.0.1';
+  const basePort = checkUpstreamBasePort(options);
+  const upstreamPort = (name: string) => (basePort === 0 ? 0 : basePort + UPSTREAMS.indexOf(name));
   const started: { close(): Promise<void> }[] = [];
   let db: GatewayDatabase | undefined;
   try {
     const providers = new Map<string, ProviderServer>();
     for (const profile of PROVIDERS) {
-      const p = await startProviderServer(profile, {
-        host: upstreamHost,
-        random,
-        ...(options.errorRateScale !== undefined && { errorRateScale: options.errorRateScale }),
-        ...(options.latencyScale !== undefined && { latencyScale: options.latencyScale }),
-      });
+      const port = upstreamPort(profile.name);
+      const p = await listenUpstream(profile.name, port, basePort, () =>
+        startProviderServer(profile, {
+          host: upstreamHost,
+          port,
+          random,
+          ...(options.errorRateScale !== undefined && { errorRateScale: options.errorRateScale }),
+          ...(options.latencyScale !== undefined && { latencyScale: options.latencyScale }),
+        }),
+      );
       started.push(p);
       providers.set(profile.name, p);
     }
-    const billingServer = await startBillingServer({
-      host: upstreamHost,
-      random,
-      ...(options.billingErrorRate !== undefined && { errorRate: options.billingErrorRate }),
-    });
+    const billingPort = upstreamPort('billing');
+    const billingServer = await listenUpstream('billing', billingPort, basePort, () =>
+      startBillingServer({
+        host: upstreamHost,
+        port: billingPort,
+        random,
+        ...(options.billingErrorRate !== undefined && { errorRate: options.billingErrorRate }),
+      }),
+    );
     started.push(billingServer);
     db = new GatewayDatabase({
       ...(options.dbPath !== undefined && { path: options.dbPath }),

@@ -15,6 +15,8 @@ export interface ProviderServer extends Listening {
 
 export interface ProviderServerOptions {
   host: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
   random: Random;
   /** Multiplies the profile's error rate. @default 1 */
   errorRateScale?: number;
@@ -87,7 +89,7 @@ export async function startProviderServer(
   };
   const listening = await listenNode(
     (req, res) => void handle(req, res).catch(() => res.destroy()),
-    0,
+    options.port ?? 0,
     options.host,
     { exclusive: true },
   );
