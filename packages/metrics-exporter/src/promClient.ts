@@ -1,7 +1,8 @@
-import { getMetricsCollector } from '@gatewayz/metrics-core';
+import { getMetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import type { MetricFamilyInfo } from './families.js';
 import { formatValue } from './internal/escape.js';
+import { EXPORTER_PACKAGE, invalidOption, PROM_CLIENT_OPTIONS } from './internal/options.js';
 import { type FamilyWriter, type HistogramData, type LabelPairs, partsOf, walkFamilies } from './internal/walk.js';
 import { METRIC_FAMILIES } from './textFormat.js';
 
@@ -92,8 +93,9 @@ export function registerPromClientMetrics(
   options: PromClientMetricsOptions = {},
 ): () => void {
   if (!registry || typeof registry.registerMetric !== 'function') {
-    throw new TypeError('@gatewayz/metrics-exporter: registerPromClientMetrics needs a prom-client Registry');
+    throw invalidOption('registerPromClientMetrics needs a prom-client Registry');
   }
+  validateOptions(options, PROM_CLIENT_OPTIONS, EXPORTER_PACKAGE);
   const exporter = options.exporter ?? new PrometheusExporter(options.collector ?? getMetricsCollector());
   let pending: Promise<Map<string, PromValue[]>> | undefined;
   const scrape = () => {
