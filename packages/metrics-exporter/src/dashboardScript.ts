@@ -119,11 +119,18 @@ export const DASHBOARD_SCRIPT = `(() => {
       return;
     }
     const x = (t) => m.l + ((t - d.t0) / (d.t1 - d.t0)) * pw;
-    const maxTicks = Math.max(2, Math.floor(pw / 72));
-    const tStep = TIME_STEPS.find((s) => (d.t1 - d.t0) / s <= maxTicks) || TIME_STEPS[TIME_STEPS.length - 1];
+    // As many clock labels as fit (about 64 px each), and at least two.
+    const maxTicks = Math.max(2, Math.floor(pw / 64));
+    let k = TIME_STEPS.findIndex((s) => (d.t1 - d.t0) / s <= maxTicks);
+    if (k < 0) k = TIME_STEPS.length - 1;
+    while (k > 0 && Math.floor(d.t1 / TIME_STEPS[k]) - Math.ceil(d.t0 / TIME_STEPS[k]) < 1) k--;
+    const tStep = TIME_STEPS[k];
     for (let t = Math.ceil(d.t0 / tStep) * tStep; t <= d.t1; t += tStep) {
       el('line', { class: 'tick-mark', x1: x(t), x2: x(t), y1: m.t + ph, y2: m.t + ph + 4 }, xa);
-      const label = el('text', { class: 'tick x-tick', x: x(t), y: H - 6, 'text-anchor': 'middle' }, xa);
+      // A label too close to the right edge ends at the edge instead of being cut off.
+      const edge = x(t) + 28 > W;
+      const at = { x: edge ? W - 1 : x(t), y: H - 6, 'text-anchor': edge ? 'end' : 'middle' };
+      const label = el('text', Object.assign({ class: 'tick x-tick' }, at), xa);
       label.textContent = clock(t, tStep < 60000);
     }
     chart.series.forEach((s, i) => {

@@ -35,12 +35,12 @@ svg .hit{fill:transparent;cursor:crosshair}
 .tip-row.s1::before{background:var(--s1)}.tip-row.s2::before{background:var(--s2)}
 .rates .tip-row.s1::before{background:var(--bad)}.cache .tip-row.s0::before{background:var(--ok)}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{width:100%;border-collapse:collapse;font-size:13px}
+table{width:100%;border-collapse:collapse;font-size:13px;overflow-wrap:normal}
 td,th{padding:4px 6px;text-align:right;border-bottom:1px solid var(--line);white-space:nowrap}
-td:first-child,th:first-child{text-align:left;white-space:normal}
+td:first-child,th:first-child{text-align:left;white-space:normal;overflow-wrap:break-word}
 th{color:var(--muted);font-weight:600}
 .bar-cell{width:30%;min-width:60px}
 .bar{height:8px;background:var(--s0);border-radius:4px}
 .muted{color:var(--muted)}#error{color:var(--bad)}
-@media (max-width:520px){header{padding:10px 12px}main{padding:10px;gap:10px}section{padding:10px}h1{font-size:16px}.legend .now{margin-left:0;flex-basis:100%}}
+@media (max-width:520px){header{padding:10px 12px}main{padding:10px;gap:10px}section{padding:10px}h1{font-size:16px}.legend .now{margin-left:0;flex-basis:100%}td,th{padding:4px 3px}.bar-cell{width:15%;min-width:36px}}
 `;

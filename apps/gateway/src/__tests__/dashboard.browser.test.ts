@@ -172,6 +172,7 @@ it('fits a 390 px phone with no horizontal overflow', async () => {
   const svg = await page.locator('#latency').boundingBox();
   expect(svg?.width).toBeLessThanOrEqual(390);
   expect(await pointsOf(page, 'latency-chart', 'p99')).toBeGreaterThan(5);
+  expect((await texts(page, '#latency .x-tick')).length).toBeGreaterThanOrEqual(2);
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: `${screenshots}dashboard-phone.png` });
   expect(await violations()).toEqual([]);
