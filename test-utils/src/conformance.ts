@@ -1,6 +1,7 @@
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { type HttpMetricsOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '@gatewayz/metrics-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientCases } from './clientConformance.js';
 import { parseExposition, type Sample, sampleValue } from './exposition.js';
 
 /**
@@ -12,6 +13,7 @@ import { parseExposition, type Sample, sampleValue } from './exposition.js';
  * - `GET /api/bad` → throws an error with `status` and `statusCode` 400 and `expose: true`, message `'bad input'`
  * - `GET /api/unavailable` → 503, text body `unavailable`
  * - `GET /healthz` → 200, text body `ok`
+ * - `POST /api/upload` → reads the whole (JSON) request body, then 200 JSON `{ ok: true }`
  * - a nested router or prefix `/api/v1` with `GET /items/:itemId` → 200 JSON `{ itemId }`
  *   and `GET /fail` → throws `new Error('nested boom')`
  */
@@ -82,6 +84,8 @@ export function runConformanceSuite(name: string, factory: ConformanceFactory, m
       await app?.close();
       await control?.close();
     });
+
+    clientCases({ url: () => app.url, collector });
 
     it("leaves the app's own responses unchanged", async () => {
       const cases: [string, RequestInit?][] = [

@@ -204,7 +204,10 @@ export class ClusterAggregator {
 
 const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
 
-/** A copy of a state with its cumulative counters and every window emptied (old windows must not linger). */
+/**
+ * A copy of a state with its cumulative counters and every window emptied (old windows must not linger).
+ * Nothing is in flight in it: the requests of a worker that is gone, or that did not answer, are not counted.
+ */
 function withoutWindows(s: CollectorState): CollectorState {
   const series = (l: CollectorState['providers']) => l.map((p) => ({ ...p, window: emptyWindow(p.window) }));
   return {
@@ -216,6 +219,7 @@ function withoutWindows(s: CollectorState): CollectorState {
     services: series(s.services),
     cache: { ...s.cache, window: emptyWindow(s.cache.window) },
     db: { ...s.db, window: emptyWindow(s.db.window) },
+    inFlight: [],
   };
 }
 
@@ -235,6 +239,7 @@ function emptyState(startMs: number): CollectorState {
     cache: { hits: 0, misses: 0, window: w() },
     db: { queries: 0, window: w() },
     dropped: {},
+    inFlight: [],
     overflow: {},
     cardinality: {},
   };

@@ -2,6 +2,7 @@ import {
   type HttpMetricsOptions,
   markRequestError,
   resolveHttpMetricsOptions,
+  type TrackedRequest,
   writeNodeResponse,
 } from '@gatewayz/metrics-exporter';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
@@ -25,9 +26,11 @@ function templateOf(baseUrl: string | undefined, route: RouteLike | undefined): 
 
 const ROUTE = Symbol('route');
 const ENDPOINT = Symbol('endpoint');
+const TRACKED = Symbol('tracked');
 interface Held {
   [ROUTE]: RouteLike | undefined;
   [ENDPOINT]: string | undefined;
+  [TRACKED]: TrackedRequest | undefined;
 }
 
 // One descriptor shared by every request: per-request getter closures would give each `req` its own
@@ -41,6 +44,8 @@ const routeProperty: PropertyDescriptor & ThisType<Request & Held> = {
   set(value: RouteLike | undefined) {
     this[ROUTE] = value;
     this[ENDPOINT] = templateOf(this.baseUrl, value);
+    // Routing found the endpoint: the request moves there from the unmatched label in the in-flight gauge.
+    this[TRACKED]?.routed();
   },
 };
 
@@ -82,8 +87,14 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
     const held = req as Request & Held;
     held[ROUTE] = req.route as RouteLike | undefined;
     held[ENDPOINT] = undefined;
+    held[TRACKED] = undefined;
     Object.defineProperty(req, 'route', routeProperty);
-    metrics.track(req, res, req.originalUrl ?? req.url, () => held[ENDPOINT] ?? templateOf(req.baseUrl, held[ROUTE]));
+    held[TRACKED] = metrics.track(
+      req,
+      res,
+      req.originalUrl ?? req.url,
+      () => held[ENDPOINT] ?? templateOf(req.baseUrl, held[ROUTE]),
+    );
     next();
   };
 }

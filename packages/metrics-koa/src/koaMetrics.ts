@@ -1,4 +1,9 @@
-import { type HttpMetricsOptions, markRequestError, resolveHttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import {
+  type HttpMetricsOptions,
+  markRequestError,
+  resolveHttpMetricsOptions,
+  type TrackedRequest,
+} from '@gatewayz/metrics-exporter';
 import type { Context, Middleware } from 'koa';
 
 /** Options of {@link koaMetrics}; the `labels` hook receives the Koa `ctx`. */
@@ -6,11 +11,32 @@ export type KoaMetricsOptions = HttpMetricsOptions<Context>;
 
 const PACKAGE = '@gatewayz/metrics-koa';
 
+const MATCHED = Symbol('matchedRoute');
+const TRACKED = Symbol('tracked');
+interface Held {
+  [MATCHED]: string | RegExp | undefined;
+  [TRACKED]: TrackedRequest | undefined;
+}
+
 /** The template @koa/router matched, prefixes of nested routers included (`/api/v1/items/:id`). */
-function matchedRoute(ctx: Context): string | undefined {
-  const route = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+function matchedRoute(ctx: Context & Held): string | undefined {
+  const route = ctx[MATCHED];
   return route === undefined || route === null ? undefined : String(route);
 }
+
+// @koa/router sets `ctx._matchedRoute` when it dispatches a route: that is when the request moves from
+// the unmatched label to its endpoint in the in-flight gauge. One descriptor shared by every request.
+const matchedRouteProperty: PropertyDescriptor & ThisType<Context & Held> = {
+  configurable: true,
+  enumerable: true,
+  get() {
+    return this[MATCHED];
+  },
+  set(value: string | RegExp | undefined) {
+    this[MATCHED] = value;
+    this[TRACKED]?.routed();
+  },
+};
 
 /**
  * Koa 2 and 3 middleware: records every request under the route template @koa/router matched
@@ -36,7 +62,11 @@ export function koaMetrics(options: KoaMetricsOptions = {}): Middleware {
         return;
       }
     }
-    metrics.track(ctx, ctx.res, ctx.originalUrl, () => matchedRoute(ctx));
+    const held = ctx as Context & Held;
+    held[MATCHED] = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+    held[TRACKED] = undefined;
+    Object.defineProperty(ctx, '_matchedRoute', matchedRouteProperty);
+    held[TRACKED] = metrics.track(ctx, ctx.res, ctx.originalUrl, () => matchedRoute(held));
     try {
       await next();
     } catch (err) {

@@ -31,6 +31,10 @@ function buildApp(express: ExpressFactory, metrics: ExpressMetricsOptions | fals
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
   });
+  app.post('/api/upload', (req, res) => {
+    req.resume();
+    req.on('end', () => res.json({ ok: true }));
+  });
   const v1 = express.Router();
   v1.get('/items/:itemId', (req, res) => {
     res.json({ itemId: req.params.itemId });

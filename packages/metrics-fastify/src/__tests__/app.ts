@@ -17,6 +17,7 @@ export async function buildApp(metrics: FastifyMetricsOptions | false): Promise<
   });
   app.get('/api/unavailable', async (_request, reply) => reply.code(503).type('text/plain').send('unavailable'));
   app.get('/healthz', async (_request, reply) => reply.type('text/plain').send('ok'));
+  app.post('/api/upload', async () => ({ ok: true }));
   await app.register(
     async (v1) => {
       v1.get('/items/:itemId', async (request) => ({ itemId: (request.params as { itemId: string }).itemId }));

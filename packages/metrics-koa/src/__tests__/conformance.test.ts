@@ -28,6 +28,10 @@ function buildApp(Koa: typeof Koa3, metrics: KoaMetricsOptions | false): Koa3 {
     ctx.type = 'text/plain';
     ctx.body = 'unavailable';
   });
+  router.post('/api/upload', async (ctx) => {
+    for await (const _ of ctx.req);
+    ctx.body = { ok: true };
+  });
   router.get('/healthz', (ctx) => {
     ctx.type = 'text/plain';
     ctx.body = 'ok';
