@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { parseExposition, type Sample, sampleValue } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,26 @@ function promtool(text: string): { status: number | null; output: string } {
   if (r.error) throw new Error(`promtool is needed for this test (Debian package prometheus): ${r.error.message}`);
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
+
+// The exporter's published JSON Schemas, read through its `./schemas/*` export. ajv is the exporter's devDependency
+// (none is added here), so it is resolved from the exporter's directory.
+type Validate = ((v: unknown) => boolean) & { errors?: unknown };
+type Ajv = { addFormat(name: string, test: (s: string) => boolean): unknown; compile(schema: object): Validate };
+const requireHere = createRequire(import.meta.url);
+const { Ajv2020 } = createRequire(requireHere.resolve('@gatewayz/metrics-exporter/package.json'))(
+  'ajv/dist/2020.js',
+) as {
+  Ajv2020: new (o: object) => Ajv;
+};
+function schema(name: string): Validate {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  ajv.addFormat('date-time', (s) => !Number.isNaN(Date.parse(s)));
+  return ajv.compile(
+    JSON.parse(readFileSync(requireHere.resolve(`@gatewayz/metrics-exporter/schemas/${name}`), 'utf8')),
+  );
+}
+const jsonSchema = schema('metrics-json.schema.json');
+const healthSchema = schema('health.schema.json');
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
@@ -246,6 +268,16 @@ describe.each(FRAMEWORKS)('demo gateway on %s', (framework) => {
     expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
     const omText = await om.text();
     expect(omText.trimEnd().endsWith('# EOF')).toBe(true);
+  });
+
+  it('answers /metrics/json and /metrics/health as the published JSON Schemas say', async () => {
+    // The earlier tests of this describe have driven chats, outages, cache hits and the traffic mix.
+    const json = await (await fetch(`${base}/metrics/json`)).json();
+    expect(jsonSchema(json) ? [] : jsonSchema.errors).toEqual([]);
+    const health = await (await fetch(`${base}/metrics/health`)).json();
+    expect(healthSchema(health) ? [] : healthSchema.errors).toEqual([]);
+    expect(health).toMatchObject({ totalRequests: expect.any(Number), totalErrors: expect.any(Number) });
+    expect(health.totalRequests).toBeGreaterThan(0);
   });
 
   it('serves /metrics/json, /metrics/health and token-guarded POST /metrics/reset', async () => {
