@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { MetricsCollector } from '@gatewayz/metrics-core';
+import fc from 'fast-check';
 import {
   Counter,
   collectDefaultMetrics,
@@ -11,7 +12,7 @@ import {
 } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetricsHandlers, PROTOBUF_CONTENT_TYPE } from '../index.js';
-import { parseExposition as parseAppended } from '../internal/parseExposition.js';
+import { type ParsedFamily, parseExposition as parseAppended } from '../internal/parseExposition.js';
 import { renderParsedText } from '../internal/renderParsed.js';
 import { parseExposition } from './helpers/exposition.js';
 import { decodeDelimited } from './helpers/protobuf.js';
@@ -240,7 +241,7 @@ describe('the appended-exposition parser', () => {
     const text = [
       '# a comment',
       '',
-      '# HELP a_total A \\\\ help\\n.',
+      '# HELP a_total A \\\\ help\\n.\u2028\u2029 too',
       '# TYPE a_total counter',
       'a_total{x="q\\"\\\\\\n\u2028"} 1 1700000000000\r',
       'b{le="+Inf"} +inf',
@@ -262,6 +263,7 @@ describe('the appended-exposition parser', () => {
     ]);
     const a = p.families[0]!;
     expect(a.textName).toBe('a_total');
+    expect(a.help).toBe('A \\ help\n.\u2028\u2029 too');
     // OpenMetrics (it has # EOF): timestamps are seconds.
     expect(a.samples[0]).toEqual({
       suffix: '_total',
@@ -334,5 +336,32 @@ describe('the appended-exposition parser', () => {
     const ms = performance.now() - t0;
     expect(p.invalidLines).toBe(3);
     expect(ms).toBeLessThan(2000);
+  });
+
+  it('property: any help text and label values survive render → parse in 0.0.4 and OpenMetrics', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      // A HELP text ending in CR is the one thing that does not survive: CRLF input is read as LF.
+      fc.property(
+        text.map((h) => h.replace(/\r+$/, '')),
+        fc.array(text, { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        (help, values, om) => {
+          const family: ParsedFamily = {
+            name: 'p',
+            type: 'counter',
+            help,
+            textName: 'p_total',
+            samples: values.map((v, i) => ({ suffix: '_total', labels: [['v', v]] as [string, string][], value: i })),
+          };
+          let rendered = renderParsedText([family], om);
+          if (om) rendered += '# EOF\n';
+          const back = parseAppended(rendered);
+          expect(back.invalidLines).toBe(0);
+          expect(back.families).toEqual([family]);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

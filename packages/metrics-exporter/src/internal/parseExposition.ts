@@ -200,7 +200,8 @@ export function parseExposition(text: string): ParsedExposition {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim() === '') continue;
     if (line.startsWith('#')) {
-      const m = /^#[ \t]+(HELP|TYPE|UNIT|EOF)(?:[ \t]+([^ \t]+))?(?:[ \t](.*))?$/.exec(line);
+      // `s`: HELP text may hold U+2028/U+2029, which `.` does not match otherwise.
+      const m = /^#[ \t]+(HELP|TYPE|UNIT|EOF)(?:[ \t]+([^ \t]+))?(?:[ \t](.*))?$/s.exec(line);
       if (!m) continue; // another comment
       const [, kind, name = '', rest = ''] = m;
       if (kind === 'EOF') break;
