@@ -73,6 +73,7 @@ describe('adapter snippets run as written', () => {
   const runnable = collectSnippets(markdownFiles().filter((f) => !NOT_RUN.has(f))).filter(isAdapterSnippet);
 
   it('finds the adapter snippets of the README files and the guides', () => {
+    expect(runnable.some((s) => s.file === 'README.md')).toBe(true);
     for (const a of ['express', 'fastify', 'koa']) {
       const file = `packages/metrics-${a}/README.md`;
       expect(
