@@ -56,6 +56,14 @@ describe('quantile HELP text follows sketchScale', () => {
     }
   });
 
+  it('says 0.27% in the protobuf exposition too (the family help field)', async () => {
+    const pb = (await new PrometheusExporter(collector(7)).exportProtobuf()).toString('latin1');
+    expect(pb.split('relative error <= 0.27%').length - 1).toBe(3);
+    expect(pb).not.toContain('0.54%');
+    const pb6 = (await new PrometheusExporter(collector()).exportProtobuf()).toString('latin1');
+    expect(pb6.split('relative error <= 0.54%').length - 1).toBe(3);
+  });
+
   it('is computed from the scale at each other scale too', async () => {
     const expected: Record<number, string> = { 0: '33.33%', 4: '2.17%', 5: '1.08%', 8: '0.14%' };
     for (const [scale, pct] of Object.entries(expected)) {
