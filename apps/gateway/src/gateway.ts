@@ -19,6 +19,9 @@ import { createRoutes } from './routes.js';
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
+/** The only requests the demo does not record: its health check and the dashboard redirect, exactly. */
+const EXCLUDED_PATHS = [/^\/healthz$/, /^\/dashboard$/];
+
 /** The simulated upstreams in port order: with `upstreamBasePort` B, `UPSTREAMS[i]` listens on 127.0.0.1:B+i. */
 export const UPSTREAMS: readonly string[] = [...PROVIDERS.map((p) => p.name), 'billing'];
 
@@ -197,7 +200,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       metrics: {
         collector,
         adminToken: options.metricsReset === false ? null : adminToken,
-        exclude: ['/healthz', '/dashboard'],
+        // Exactly these two paths: string excludes match prefixes, which would hide `/healthz/x.php` scans.
+        exclude: EXCLUDED_PATHS,
         dashboard: { title: `gatewayz demo gateway (${framework})`, ...options.dashboard },
         ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),
       },

@@ -33,17 +33,36 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       cleanup();
       reject(err);
     };
+    // The client hung up before the body ended: settle, so the handler does not wait forever.
+    const onClose = () => {
+      cleanup();
+      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    };
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 
 export function tooLarge(limit: number): GatewayError {
   return new GatewayError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+}
+
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * True when `err` only says that the client went away mid-request (a hang-up, a reset, a body cut short):
+ * an ordinary event that the metrics adapter records as 499, not a failure of the server worth a stack trace.
+ */
+export function isClientGone(err: unknown, req: IncomingMessage | undefined): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (CLIENT_GONE_CODES.has(code) || code.startsWith('HPE_'))) return true;
+  return req !== undefined && !req.complete && req.socket?.destroyed !== false;
 }

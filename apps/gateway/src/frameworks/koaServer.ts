@@ -2,7 +2,7 @@ import { koaMetrics, setMetricsLabels } from '@gatewayz/metrics-koa';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { type Listening, listenNode } from '../internal/listen.js';
-import { readBody } from '../readBody.js';
+import { isClientGone, readBody } from '../readBody.js';
 import { errorReply, GatewayError, type Reply } from '../reply.js';
 import type { ServerOptions } from './serverOptions.js';
 
@@ -24,6 +24,11 @@ export function koaServer(o: ServerOptions): Promise<Listening> {
       send(ctx, await route.handle({ params: ctx.params, headers: ctx.headers, body, setLabels }));
     });
   }
+  // A client that hangs up mid-request is an ordinary event, which the adapter records as 499; Koa's
+  // default handler would print a stack trace for each. Every other error still goes to Koa's own logger.
+  app.on('error', (err: Error, ctx?: Context) => {
+    if (!isClientGone(err, ctx?.req)) app.onerror(err);
+  });
   app.use(koaMetrics(o.metrics));
   app.use(async (ctx, next) => {
     try {

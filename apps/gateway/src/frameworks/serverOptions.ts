@@ -10,7 +10,7 @@ export interface ServerOptions {
   metrics: {
     collector: MetricsCollector;
     adminToken: string | null | undefined;
-    exclude: string[];
+    exclude: HttpMetricsOptions['exclude'];
     scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
     dashboard?: HttpMetricsOptions['dashboard'];
   };
