@@ -9,6 +9,7 @@ interface Service {
   build?: { context: string; dockerfile: string };
   command?: string[];
   ports?: string[];
+  expose?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition?: string }> | string[];
   environment?: Record<string, string>;
@@ -24,7 +25,7 @@ interface Service {
 }
 
 const compose = readYaml<{ services: Record<string, Service> }>(join(DEPLOY_DIR, 'docker-compose.yml'));
-const { demo, prometheus, grafana } = compose.services;
+const { demo, prometheus, grafana, alertmanager, webhook } = compose.services;
 
 /** Bind mounts of a service: container path → host path (relative to deploy/). Named volumes are skipped. */
 function binds(service: Service | undefined): Map<string, string> {
@@ -45,7 +46,11 @@ function hostPath(service: Service | undefined, containerPath: string): string |
   return undefined;
 }
 
-const containerPort = (service: Service | undefined) => (service?.ports ?? []).map((p) => p.split(':').at(-1));
+/** The container ports a service publishes (`ports`) or opens to the compose network only (`expose`). */
+const containerPort = (service: Service | undefined) => [
+  ...(service?.ports ?? []).map((p) => p.split(':').at(-1)),
+  ...(service?.expose ?? []).map(String),
+];
 
 const dockerfile = readFileSync(join(DEPLOY_DIR, '..', demo!.build!.dockerfile), 'utf8');
 /** The Dockerfile's instructions, continuation lines joined and comments dropped: `[keyword, rest]`. */
@@ -62,8 +67,9 @@ const instructions = dockerfile
 /**
  * The image a service runs: its `image`, or the FROM of the Dockerfile it builds.
  * What each one ships that a healthcheck can call (no shell is assumed: the tests use the CMD form):
- * - node:20-bookworm (Debian, the demo): node itself, whose global fetch makes an HTTP probe;
- * - prom/prometheus: built on quay.io/prometheus/busybox, so busybox `wget`; there is no curl;
+ * - node:20-bookworm (Debian, the demo) and node:20-bookworm-slim (the webhook): node itself, whose global fetch
+ *   makes an HTTP probe;
+ * - prom/prometheus and prom/alertmanager: built on quay.io/prometheus/busybox, so busybox `wget`; there is no curl;
  * - grafana/grafana (the Alpine image; not the -ubuntu tag): busybox `wget` (and curl).
  */
 const imageOf = (service: Service) =>
@@ -73,8 +79,9 @@ const imageOf = (service: Service) =>
     .at(-1)![1]
     .split(/\s+/)[0]!;
 const TOOLS: Array<[RegExp, string[]]> = [
-  [/^node:20-bookworm$/, ['node']],
+  [/^node:20-bookworm(?:-slim)?$/, ['node']],
   [/^prom\/prometheus:v2\.\d+\.\d+$/, ['wget']],
+  [/^prom\/alertmanager:v0\.\d+\.\d+$/, ['wget']],
   [/^grafana\/grafana:\d+\.\d+\.\d+$/, ['wget', 'curl']],
 ];
 /** The health endpoint each service's healthcheck must probe, on its own container port. */
@@ -82,13 +89,17 @@ const HEALTH: Record<string, { port: string; paths: string[] }> = {
   demo: { port: '8000', paths: ['/healthz', '/metrics/health'] },
   prometheus: { port: '9090', paths: ['/-/ready', '/-/healthy'] },
   grafana: { port: '3000', paths: ['/api/health'] },
+  alertmanager: { port: '9093', paths: ['/-/ready', '/-/healthy'] },
+  webhook: { port: '5001', paths: ['/healthz'] },
 };
 
 describe('docker-compose.yml', () => {
-  it('has the demo, prometheus and grafana services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['demo', 'grafana', 'prometheus']);
+  it('has the demo, prometheus, alertmanager, webhook and grafana services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'demo', 'grafana', 'prometheus', 'webhook']);
     expect(prometheus?.image).toMatch(/^prom\/prometheus:/);
     expect(grafana?.image).toMatch(/^grafana\/grafana:/);
+    // The version the delivery test runs (Debian's prometheus-alertmanager 0.25).
+    expect(alertmanager?.image).toBe('prom/alertmanager:v0.25.0');
   });
 
   it('builds the demo from the repository and runs `pnpm demo` on port 8000', () => {
@@ -100,7 +111,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('bind-mounts only files and folders that exist', () => {
-    for (const service of [demo, prometheus, grafana]) {
+    for (const service of Object.values(compose.services)) {
       for (const [container, host] of binds(service)) expect(existsSync(host), `${host} for ${container}`).toBe(true);
     }
   });
@@ -183,10 +194,62 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('starts Prometheus once the demo is healthy and Grafana once Prometheus is', () => {
-    expect(prometheus?.depends_on).toEqual({ demo: { condition: 'service_healthy' } });
+  it('starts Prometheus once the demo and Alertmanager are healthy, Alertmanager once the webhook is, Grafana once Prometheus is', () => {
+    expect(prometheus?.depends_on).toEqual({
+      demo: { condition: 'service_healthy' },
+      alertmanager: { condition: 'service_healthy' },
+    });
+    expect(alertmanager?.depends_on).toEqual({ webhook: { condition: 'service_healthy' } });
     expect(grafana?.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
     expect(demo?.depends_on).toBeUndefined();
+    expect(webhook?.depends_on).toBeUndefined();
+  });
+
+  it('runs Alertmanager and the webhook as unprivileged users', () => {
+    for (const service of [alertmanager, webhook]) {
+      expect(service?.user, 'user: is set').toBeDefined();
+      expect(String(service!.user).split(':')[0]).not.toMatch(/^(root|0)$/);
+    }
+  });
+
+  it('points Prometheus at the alertmanager service, and Alertmanager at our config', () => {
+    const flag = prometheus?.command?.find((c) => c.startsWith('--config.file='));
+    const parsed = readYaml<any>(hostPath(prometheus, flag!.slice('--config.file='.length))!);
+    const targets: string[] = parsed.alerting.alertmanagers.flatMap((a: any) =>
+      a.static_configs.flatMap((c: any) => c.targets),
+    );
+    expect(targets).toEqual(['alertmanager:9093']);
+    const [host, port] = targets[0]!.split(':');
+    expect(compose.services[host!]).toBe(alertmanager);
+    expect(containerPort(alertmanager)).toContain(port);
+    const amFlag = alertmanager?.command?.find((c) => c.startsWith('--config.file='));
+    expect(hostPath(alertmanager, amFlag!.slice('--config.file='.length))).toBe(
+      join(DEPLOY_DIR, 'alertmanager', 'alertmanager.yml'),
+    );
+    // A single instance: clustering is off (an empty listen address), and the storage is a named volume.
+    expect(alertmanager?.command).toContain('--cluster.listen-address=');
+    const storageFlag = (alertmanager?.command ?? []).find((c) => c.startsWith('--storage.path=')) ?? '';
+    const storage = storageFlag.slice('--storage.path='.length);
+    expect(storage).toMatch(/^\//);
+    expect(alertmanager?.volumes).toContainEqual(expect.stringMatching(new RegExp(`^[a-z-]+:${storage}$`)));
+  });
+
+  it("sends Alertmanager's notifications to the webhook service, which runs the shipped webhook-logger.mjs", () => {
+    const config = readYaml<any>(join(DEPLOY_DIR, 'alertmanager', 'alertmanager.yml'));
+    const urls: string[] = config.receivers.flatMap((r: any) => (r.webhook_configs ?? []).map((w: any) => w.url));
+    expect(urls.length).toBeGreaterThan(0);
+    for (const raw of urls) {
+      const url = new URL(raw);
+      expect(compose.services[url.hostname], raw).toBe(webhook);
+      expect(containerPort(webhook)).toContain(url.port);
+    }
+    expect(webhook?.environment?.PORT).toBe(new URL(urls[0]!).port);
+    expect(webhook?.environment?.HOST).toBe('0.0.0.0');
+    const script = webhook?.command?.at(-1);
+    expect(webhook?.command?.[0]).toBe('node');
+    expect(hostPath(webhook, script!)).toBe(join(DEPLOY_DIR, 'alertmanager', 'webhook-logger.mjs'));
+    // Reached on the compose network only.
+    expect(webhook?.ports).toBeUndefined();
   });
 
   it('runs the demo as an unprivileged user that owns the files it builds', () => {
@@ -215,6 +278,10 @@ describe('docker-compose.yml', () => {
     const upstreams = Array.from({ length: UPSTREAMS.length }, (_, i) => String(base + i));
     expect(upstreams).not.toContain(demo?.environment?.PORT);
     for (const port of demo?.ports ?? []) for (const part of port.split(':')) expect(upstreams).not.toContain(part);
+  });
+
+  it('publishes Alertmanager on the host loopback only (it has no authentication)', () => {
+    expect(alertmanager?.ports).toEqual(['127.0.0.1:9093:9093']);
   });
 
   it("does not publish Prometheus' lifecycle or admin API", () => {

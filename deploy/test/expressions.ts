@@ -82,6 +82,7 @@ export interface ScrapeConfig {
 export interface PrometheusConfig {
   global?: { scrape_interval: string; evaluation_interval: string };
   rule_files: string[];
+  alerting?: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
   scrape_configs: ScrapeConfig[];
 }
 

@@ -19,7 +19,23 @@ const ADMIN_TOKEN = 'integration-admin-token-0123456789';
 const SCRAPE_TOKEN = 'integration-scrape-token-0123456789';
 const BASIC = { username: 'prometheus', password: 'pä55:word with spaces' };
 const JOB = 'gatewayz-api';
-const ALERTS = ['HighErrorRate', 'HighLatency', 'ProviderDown', 'LowCacheHitRate', 'HighP99LatencyHistogram'];
+const ALERTS = [
+  'HighErrorRate',
+  'HighLatency',
+  'ProviderDown',
+  'LowCacheHitRate',
+  'HighP99LatencyHistogram',
+  'GatewayzTargetDown',
+  'GatewayzTargetMissing',
+  'AvailabilitySLOFastBurn',
+  'AvailabilitySLOSlowBurn',
+  'LatencySLOFastBurn',
+  'LatencySLOSlowBurn',
+];
+/** The SLO recording rules, in file order. */
+const RECORDS = ['errors_per_request', 'slow_requests'].flatMap((r) =>
+  ['5m', '30m', '1h', '6h'].map((w) => `job:slo_${r}:ratio_rate${w}`),
+);
 /** What Prometheus adds to every target's samples. */
 const SYNTHETIC = [
   'up',
@@ -216,14 +232,15 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     console.log(`seed queries (series returned):\n${rows.join('\n')}`);
   });
 
-  it('loads the five alert rules, all evaluating with health "ok"', async () => {
-    const rules = await until('five healthy alert rules', 20_000, async () => {
+  it('loads the alert and recording rules, all evaluating with health "ok"', async () => {
+    const rules = await until('healthy rules', 20_000, async () => {
       const data = await api(prom!, '/api/v1/rules');
       const all = (data.groups as Array<{ rules: Array<Record<string, any>> }>).flatMap((g) => g.rules);
-      return all.length === ALERTS.length && all.every((r) => r.health === 'ok') ? all : undefined;
+      return all.length === ALERTS.length + RECORDS.length && all.every((r) => r.health === 'ok') ? all : undefined;
     });
-    expect(rules.map((r) => r.name)).toEqual(ALERTS);
-    expect(rules.every((r) => r.type === 'alerting' && r.lastError === undefined)).toBe(true);
+    expect(rules.filter((r) => r.type === 'alerting').map((r) => r.name)).toEqual(ALERTS);
+    expect(rules.filter((r) => r.type === 'recording').map((r) => r.name)).toEqual(RECORDS);
+    expect(rules.every((r) => r.lastError === undefined)).toBe(true);
   });
 
   it('puts ProviderDown into pending for the provider in outage', async () => {
@@ -331,8 +348,9 @@ describe('OpenMetrics between Prometheus and the demo', () => {
       const res = await fetch(`${gateway!.url}/metrics`, { headers: { accept } });
       const exposition = parseExposition(await res.text());
       const [scraped] = await prom!.query(`scrape_samples_scraped{job="${JOB}"}`);
-      // The rule evaluations' ALERTS series carry the job label too; they are not scraped.
-      const stored = await prom!.query(`{job="${JOB}",__name__!~"ALERTS|ALERTS_FOR_STATE"}`);
+      // The rule evaluations' ALERTS series and the recording rules' level:metric:operation series (the SLO
+      // ratios) carry the job label too; they are not scraped, and no exposed name has a colon.
+      const stored = await prom!.query(`{job="${JOB}",__name__!~"ALERTS|ALERTS_FOR_STATE|.*:.*"}`);
       const key = (name: string, labels: Record<string, string>) =>
         `${name}{${Object.entries(labels)
           .filter(([k]) => k !== 'job' && k !== 'instance' && k !== '__name__')

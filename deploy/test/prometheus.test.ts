@@ -4,7 +4,31 @@ import { DEPLOY_DIR, type PrometheusConfig, readRuleGroups, readYaml } from './e
 import { promtool } from './promtool.js';
 
 const PROM_DIR = join(DEPLOY_DIR, 'prometheus');
-const ALERTS = ['HighErrorRate', 'HighLatency', 'ProviderDown', 'LowCacheHitRate', 'HighP99LatencyHistogram'];
+const ALERTS = [
+  'HighErrorRate',
+  'HighLatency',
+  'ProviderDown',
+  'LowCacheHitRate',
+  'HighP99LatencyHistogram',
+  'GatewayzTargetDown',
+  'GatewayzTargetMissing',
+  'AvailabilitySLOFastBurn',
+  'AvailabilitySLOSlowBurn',
+  'LatencySLOFastBurn',
+  'LatencySLOSlowBurn',
+];
+const WINDOWS = ['5m', '30m', '1h', '6h'];
+const RECORDS = [
+  ...WINDOWS.map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
+  ...WINDOWS.map((w) => `job:slo_slow_requests:ratio_rate${w}`),
+];
+/** The SRE workbook's multiwindow, multi-burn-rate pairs: [alert, long window, short window, burn rate, severity]. */
+const BURNS: Array<[string, string, string, number, string]> = [
+  ['AvailabilitySLOFastBurn', '1h', '5m', 14.4, 'critical'],
+  ['AvailabilitySLOSlowBurn', '6h', '30m', 6, 'warning'],
+  ['LatencySLOFastBurn', '1h', '5m', 14.4, 'critical'],
+  ['LatencySLOSlowBurn', '6h', '30m', 6, 'warning'],
+];
 
 interface RuleTest {
   alert_rule_test?: Array<{ eval_time: string; alertname: string; exp_alerts: unknown[] }>;
@@ -29,7 +53,7 @@ describe('promtool', () => {
 
   it('check rules alerts.yml passes', () => {
     const { status, output } = promtool(['check', 'rules', 'alerts.yml'], PROM_DIR);
-    expect(output).toContain(`SUCCESS: ${ALERTS.length} rules found`);
+    expect(output).toContain(`SUCCESS: ${ALERTS.length + RECORDS.length} rules found`);
     expect(status, output).toBe(0);
   });
 
@@ -57,21 +81,33 @@ describe('prometheus.yml', () => {
     expect(local.rule_files).toEqual(['alerts.yml']);
   });
 
-  it('differs from prometheus.docker.yml only in the scrape target', () => {
+  it('sends alerts to an Alertmanager on the same host', () => {
+    expect(local.alerting?.alertmanagers).toEqual([{ static_configs: [{ targets: ['127.0.0.1:9093'] }] }]);
+  });
+
+  it('differs from prometheus.docker.yml only in the scrape target and the Alertmanager target', () => {
     const withoutTargets = (c: PrometheusConfig) => ({
       ...c,
       scrape_configs: c.scrape_configs.map((s) => ({ ...s, static_configs: s.static_configs.map(() => ({})) })),
+      alerting: {
+        alertmanagers: c.alerting?.alertmanagers.map((a) => ({
+          ...a,
+          static_configs: a.static_configs.map(() => ({})),
+        })),
+      },
     });
     expect(withoutTargets(docker)).toEqual(withoutTargets(local));
     expect(docker.scrape_configs[0]!.static_configs[0]!.targets).toEqual(['demo:8000']);
+    expect(docker.alerting!.alertmanagers[0]!.static_configs[0]!.targets).toEqual(['alertmanager:9093']);
   });
 });
 
 describe('alerts.yml', () => {
   const rules = readRuleGroups(join(PROM_DIR, 'alerts.yml')).groups.flatMap((g) => g.rules);
 
-  it('holds the five alerts', () => {
-    expect(rules.map((r) => r.alert)).toEqual(ALERTS);
+  it('holds the alerts and the SLO recording rules, and nothing else', () => {
+    expect(rules.filter((r) => r.alert !== undefined).map((r) => r.alert)).toEqual(ALERTS);
+    expect(rules.filter((r) => r.alert === undefined).map((r) => r.record)).toEqual(RECORDS);
   });
 
   it.each(ALERTS)('%s has for, severity, summary and description', (name) => {
@@ -82,11 +118,48 @@ describe('alerts.yml', () => {
     expect(rule.annotations.description).toMatch(/\S/);
   });
 
-  it('uses the aggregatable histogram for the fifth alert', () => {
+  it('uses the aggregatable histogram for the fifth alert, classic or native', () => {
     const rule = rules.find((r) => r.alert === 'HighP99LatencyHistogram')!;
-    expect(rule.expr.replace(/\s+/g, ' ')).toContain(
+    const expr = rule.expr.replace(/\s+/g, ' ');
+    expect(expr).toContain(
       'histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))',
     );
+    // With --enable-feature=native-histograms Prometheus keeps only the native histogram: the alert must see it too.
+    expect(expr).toContain(
+      '( histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m]))) or histogram_quantile(0.99, sum by (job) (rate(http_request_duration_seconds[5m]))) ) > 1',
+    );
+  });
+
+  it('watches the shipped scrape job for targets that are down or missing', () => {
+    const job = readYaml<PrometheusConfig>(join(PROM_DIR, 'prometheus.yml')).scrape_configs[0]!.job_name;
+    expect(rules.find((r) => r.alert === 'GatewayzTargetDown')!.expr.trim()).toBe(`up{job="${job}"} == 0`);
+    expect(rules.find((r) => r.alert === 'GatewayzTargetMissing')!.expr.trim()).toBe(`absent(up{job="${job}"})`);
+  });
+
+  it.each(BURNS)('%s: burn rate over %s and %s both above %d times the budget, %s', (name, long, short, rate, sev) => {
+    const rule = rules.find((r) => r.alert === name) as Record<string, any>;
+    const slo = rule.labels.slo as 'availability' | 'latency';
+    const budget = { availability: '0.001', latency: '0.01' }[slo];
+    const series = { availability: 'job:slo_errors_per_request', latency: 'job:slo_slow_requests' }[slo];
+    expect(rule.expr.replace(/\s+/g, ' ').trim()).toBe(
+      `${series}:ratio_rate${long} > (${rate} * ${budget}) and on (job) ${series}:ratio_rate${short} > (${rate} * ${budget})`,
+    );
+    expect(rule.labels.severity).toBe(sev);
+  });
+
+  it('computes the latency SLO ratio from the classic buckets or, in native-histogram mode, the native histogram', () => {
+    for (const window of WINDOWS) {
+      const rule = rules.find((r) => r.record === `job:slo_slow_requests:ratio_rate${window}`)!;
+      const expr = rule.expr.replace(/\s+/g, ' ');
+      expect(expr).toContain(`rate(http_request_duration_seconds_bucket{le="1"}[${window}])`);
+      expect(expr).toContain(
+        `or 1 - histogram_fraction(0, 1, sum by (job) (rate(http_request_duration_seconds[${window}])))`,
+      );
+      const errors = rules.find((r) => r.record === `job:slo_errors_per_request:ratio_rate${window}`)!;
+      expect(errors.expr.replace(/\s+/g, ' ')).toContain(
+        `sum by (job) (rate(http_request_errors_total[${window}])) / sum by (job) (rate(http_requests_total[${window}]))`,
+      );
+    }
   });
 
   it('sums counter rates before dividing, and guards each ratio against an idle denominator', () => {

@@ -15,6 +15,9 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set([
   'http_request_duration_seconds_bucket',
   'http_request_duration_seconds_sum',
   'http_request_duration_seconds_count',
+  // The native histogram: what Prometheus stores instead of _bucket/_sum/_count from the protobuf exposition
+  // when it runs with --enable-feature=native-histograms.
+  'http_request_duration_seconds',
   'provider_requests_total',
   'provider_errors_total',
   'provider_error_rate',
@@ -66,6 +69,8 @@ export const KNOWN_FUNCTIONS: ReadonlySet<string> = new Set([
   ...['count_over_time', 'quantile_over_time', 'stddev_over_time', 'stdvar_over_time', 'last_over_time'],
   ...['present_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh', 'sin', 'sinh', 'tan'],
   ...['tanh', 'deg', 'rad', 'pi'],
+  // Native-histogram functions (experimental in 2.42, present since 2.40).
+  ...['histogram_count', 'histogram_sum', 'histogram_fraction'],
 ]);
 
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'by', 'without', 'on', 'ignoring']);
