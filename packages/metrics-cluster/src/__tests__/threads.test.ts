@@ -125,3 +125,38 @@ it('reset resets every worker and reports who answered; a scrape in flight acros
   expect(afterSecond.totals.requests).toBe(0);
   expect(afterSecond.cluster).toEqual({ workers: 2, answered: 1, skippedTotal: 1 });
 });
+
+it('sums requests in flight across workers; a worker that does not answer counts nothing in flight', async () => {
+  const start = async () => {
+    const w = new Worker(url, { workerData: { latencies: [] } });
+    workers.push(w);
+    await new Promise<void>((resolve) => w.once('message', () => resolve()));
+    return w;
+  };
+  const tell = async (w: Worker, m: unknown) => {
+    const said = new Promise<void>((resolve) => w.once('message', () => resolve()));
+    w.postMessage(m);
+    await said;
+  };
+  const [a, b] = [await start(), await start()];
+  const local = new MetricsCollector();
+  local.startInFlight('/api/chat');
+  const aggregator = new ClusterAggregator({ local, timeoutMs: 300 });
+  aggregator.addWorker(a!);
+  aggregator.addWorker(b!);
+  await tell(a!, { inFlight: 3 });
+  await tell(b!, { inFlight: 2 });
+  const inFlight = async () => {
+    const text = await new PrometheusExporter(aggregator).exportAsync('text');
+    return Number(/^http_requests_in_flight\{endpoint="\/api\/chat"\} (\S+)$/m.exec(text)?.[1]);
+  };
+  expect(await inFlight()).toBe(6);
+  expect((await aggregator.state()).inFlight).toEqual([{ endpoint: '/api/chat', requests: 6 }]);
+  await tell(b!, { inFlight: -2 });
+  expect(await inFlight()).toBe(4);
+  // a is skipped: its last counters are carried, its requests in flight are not
+  a!.postMessage('hang');
+  expect(await inFlight()).toBe(1);
+  local.endInFlight('/api/chat');
+  expect(await inFlight()).toBe(0);
+});
