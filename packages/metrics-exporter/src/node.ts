@@ -253,8 +253,12 @@ export function resolveHttpMetricsOptions<Req>(
       if (isExcluded(path, req)) return undefined;
       const t = new Tracked(req, nodeRequestOf(req), res, endpointOf, performance.now());
       // `on`, not `once`: `end` guards itself, and the response is dropped once it has closed.
-      res.on('finish', t.finish);
-      res.on('close', t.finish);
+      // A response already sent (Fastify's own 400/414, answered before any hook) emits no more 'finish'.
+      if (res.writableFinished) t.finish();
+      else {
+        res.on('finish', t.finish);
+        res.on('close', t.finish);
+      }
       return t;
     },
   };
