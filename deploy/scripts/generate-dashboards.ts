@@ -14,6 +14,10 @@
  * - Ratios are computed from summed counter rates, so they aggregate correctly across instances.
  * - Aggregated latency uses `histogram_quantile` over summed `http_request_duration_seconds_bucket` rates; the
  *   exporter's percentile gauges are shown per instance only, since percentiles cannot be summed or averaged.
+ * - Every expression that reads the histogram reads it in both of Prometheus' modes: the classic
+ *   `_bucket`/`_sum`/`_count` series `or` the native histogram `http_request_duration_seconds`, which is all that
+ *   Prometheus keeps of our protobuf exposition when it runs with `--enable-feature=native-histograms` (see
+ *   `latency`). The classic form comes first, so where both exist (a mode switch inside the range) it wins.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,8 +109,31 @@ const sumRate = (by: string, metric: string, extra: string[] = []) =>
   `sum${by ? ` by (${by})` : ''} (${rate(metric, extra)})`;
 const ratio = (by: string, numerator: string, denominator: string) =>
   `${sumRate(by, numerator)}\n/\n${sumRate(by, denominator)}`;
+/** The latency histogram, classic series and native histogram (see the conventions above). */
+const CLASSIC = 'http_request_duration_seconds';
+const NATIVE = 'http_request_duration_seconds';
+/** `classic or native`, one per line; both sides keep the same labels (`by`), so `or` never mixes two series. */
+const eitherMode = (classic: string, native: string) => `${classic}\nor\n${native}`;
 const quantile = (q: number, by: string) =>
-  `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (${rate('http_request_duration_seconds_bucket')}))`;
+  eitherMode(
+    `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (${rate(`${CLASSIC}_bucket`)}))`,
+    `histogram_quantile(${q}, ${sumRate(by, NATIVE)})`,
+  );
+/** Average latency: summed `_sum` rate / summed `_count` rate, or the native histogram's sum / count. */
+const averageLatency = (by: string) =>
+  eitherMode(
+    ratio(by, `${CLASSIC}_sum`, `${CLASSIC}_count`),
+    `histogram_sum(${sumRate(by, NATIVE)})\n/\nhistogram_count(${sumRate(by, NATIVE)})`,
+  );
+/**
+ * Share of requests within `le` seconds: the `le` bucket over the count, or `histogram_fraction(0, le, ...)` (exact
+ * when `le` is a power of two, a bucket boundary of every native schema, as 0.25 is; interpolated otherwise).
+ */
+const fractionWithin = (le: string, by: string) =>
+  eitherMode(
+    `${sumRate(by, `${CLASSIC}_bucket`, [`le="${le}"`])}\n/\n${sumRate(by, `${CLASSIC}_count`)}`,
+    `histogram_fraction(0, ${le}, ${sumRate(by, NATIVE)})`,
+  );
 const cacheHitRatio = (by: string) => {
   const hits = sumRate(by, 'cache_hits_total');
   return `${hits}\n/\n(${hits} + ${sumRate(by, 'cache_misses_total')})`;
@@ -301,7 +328,7 @@ const ERROR_THRESHOLDS: Array<[number, string]> = [
 ];
 
 const HISTOGRAM_NOTE =
-  'Estimated with histogram_quantile over the summed http_request_duration_seconds buckets of all selected instances.';
+  'Estimated with histogram_quantile over the summed http_request_duration_seconds buckets of all selected instances (the classic _bucket series, or the native histogram when Prometheus runs with --enable-feature=native-histograms).';
 const GAUGE_NOTE =
   "The exporter's own gauge, computed per instance over its 5-minute window (NaN without traffic). Percentiles cannot be summed or averaged across instances: use the histogram panels for an aggregate.";
 
@@ -442,27 +469,19 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
       },
       {
         title: 'Average latency by endpoint (all instances)',
-        description: 'Summed http_request_duration_seconds_sum rate / summed _count rate.',
+        description:
+          'Summed http_request_duration_seconds_sum rate / summed _count rate (with native histograms: histogram_sum / histogram_count).',
         unit: 's',
-        targets: [
-          [
-            ratio('endpoint', 'http_request_duration_seconds_sum', 'http_request_duration_seconds_count'),
-            '{{endpoint}}',
-          ],
-        ],
+        targets: [[averageLatency('endpoint'), '{{endpoint}}']],
       },
       {
         title: 'Requests served within 250ms',
-        description: 'Share of requests in the le="0.25" histogram bucket, across the selected instances.',
+        description:
+          'Share of requests in the le="0.25" histogram bucket, across the selected instances (with native histograms: histogram_fraction(0, 0.25, ...)).',
         unit: 'percentunit',
         min: 0,
         max: 1,
-        targets: [
-          [
-            `${sumRate('endpoint', 'http_request_duration_seconds_bucket', ['le="0.25"'])}\n/\n${sumRate('endpoint', 'http_request_duration_seconds_count')}`,
-            '{{endpoint}}',
-          ],
-        ],
+        targets: [[fractionWithin('0.25', 'endpoint'), '{{endpoint}}']],
       },
       {
         title: 'p99 latency per instance (exporter gauge)',

@@ -174,7 +174,42 @@ describe('dashboards', () => {
           );
           for (const q of expr.matchAll(/histogram_quantile\(([\d.]+), (.*)\)$/gm)) {
             expect(Number(q[1])).toBeGreaterThan(0);
-            expect(q[2]).toMatch(/^sum by \((?:[\w, ]+, )?le\) \(rate\(http_request_duration_seconds_bucket\{/);
+            // Summed bucket rates: the classic buckets by (..., le), or the native histogram (its buckets inside).
+            expect(q[2]).toMatch(
+              /^sum by \((?:[\w, ]+, )?le\) \(rate\(http_request_duration_seconds_bucket\{|^sum(?: by \([\w, ]+\))? \(rate\(http_request_duration_seconds\{/,
+            );
+          }
+        }
+      }
+    });
+
+    it('reads the latency histogram in both modes: the classic series, or else the native histogram', () => {
+      // With --enable-feature=native-histograms, Prometheus 2.42 keeps only the native histogram of the protobuf
+      // exposition (no _bucket, _sum or _count): a panel reading only the classic series would show "No data".
+      for (const panel of dashboard.panels) {
+        for (const { expr } of panel.targets as Array<{ expr: string }>) {
+          const classic = /http_request_duration_seconds_(?:bucket|sum|count)\{/.test(expr);
+          const native = /http_request_duration_seconds\{/.test(expr);
+          expect(classic, `${panel.title}: ${expr}`).toBe(native);
+          if (!classic) continue;
+          const [classicPart, nativePart, ...rest] = expr.split('\nor\n');
+          expect(rest, expr).toEqual([]);
+          expect(classicPart).not.toMatch(/http_request_duration_seconds\{/);
+          expect(nativePart).not.toMatch(/http_request_duration_seconds_\w+\{/);
+          // The same quantile, over the same labels (the classic `by` less `le`), so `or` never mixes two series.
+          const cq = /^histogram_quantile\(([\d.]+), sum by \(((?:[\w, ]+, )?)le\) \(rate\(\w+(\{[^}]*\})/.exec(
+            classicPart!,
+          );
+          if (cq) {
+            const by = cq[2]!.replace(/, $/, '');
+            expect(nativePart).toBe(
+              `histogram_quantile(${cq[1]}, sum${by ? ` by (${by})` : ''} (rate(http_request_duration_seconds${cq[3]}[$__rate_interval])))`,
+            );
+          } else {
+            const byClassic = [...classicPart!.matchAll(/sum(?: by \(([\w, ]+)\))? \(/g)].map((m) => m[1] ?? '');
+            const byNative = [...nativePart!.matchAll(/sum(?: by \(([\w, ]+)\))? \(/g)].map((m) => m[1] ?? '');
+            expect(new Set([...byClassic, ...byNative]).size, expr).toBe(1);
+            expect(nativePart).toMatch(/^histogram_(?:sum|count|fraction)\(/);
           }
         }
       }

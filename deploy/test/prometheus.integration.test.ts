@@ -132,12 +132,14 @@ async function api(prom: PrometheusServer, path: string): Promise<any> {
  * deploy/prometheus/prometheus.yml as shipped, with two rewrites for the test: the target is the demo's actual
  * loopback address instead of 127.0.0.1:8000, and the scrape and evaluation intervals (and the scrape timeout,
  * which may not exceed the interval) are 1s instead of 15s/10s, so rate() has two samples within seconds.
- * Job name, metrics_path and rule_files (alerts.yml) are kept.
+ * Job name, metrics_path and rule_files (alerts.yml) are kept. The `alerting:` block is dropped: nothing listens on
+ * 127.0.0.1:9093 here (alert delivery has its own test, alertmanager.integration.test.ts).
  */
 function derivedConfig(target: string): { shipped: PrometheusConfig; derived: PrometheusConfig } {
   const shipped = readYaml<PrometheusConfig>(join(PROM_DIR, 'prometheus.yml'));
+  const { alerting: _alerting, ...rest } = shipped;
   const derived: PrometheusConfig = {
-    ...shipped,
+    ...rest,
     global: { ...shipped.global, scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: shipped.scrape_configs.map((job) => ({
       ...job,
@@ -153,6 +155,10 @@ let gateway: Gateway | undefined;
 let prom: PrometheusServer | undefined;
 let traffic: Promise<TrafficReport> | undefined;
 let shipped: PrometheusConfig;
+/** A second demo, scraped by a Prometheus started with --enable-feature=native-histograms (see "both modes"). */
+let nativeGateway: Gateway | undefined;
+let nativeProm: PrometheusServer | undefined;
+let nativeTraffic: Promise<TrafficReport> | undefined;
 
 beforeAll(async () => {
   subscribe('http.server.request.start', onRequest);
@@ -200,14 +206,39 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     outage: { provider: 'anthropic', at: 0.1, for: 0.6 },
   });
+  // The same config and rules, in native-histogram mode, against a demo of its own: its scrapes negotiate the
+  // protobuf format, which the OpenMetrics checks below would (rightly) refuse on the first demo.
+  nativeGateway = await startGateway({
+    framework: 'fastify',
+    port: 0,
+    collector: new MetricsCollector(),
+    adminToken: ADMIN_TOKEN,
+    seed: 12,
+  });
+  nativeProm = await startPrometheus({
+    config: stringify(derivedConfig(hostPort(nativeGateway.url)).derived),
+    files: { 'alerts.yml': readFileSync(join(PROM_DIR, 'alerts.yml'), 'utf8') },
+    features: ['native-histograms'],
+  });
+  nativeTraffic = runTraffic({
+    url: nativeGateway.url,
+    durationSeconds: 20,
+    rps: 20,
+    seed: 6,
+    adminToken: ADMIN_TOKEN,
+    outage: { provider: 'anthropic', at: 0.1, for: 0.6 },
+  });
 }, 60_000);
 
 afterAll(async () => {
   unsubscribe('http.server.request.start', onRequest);
   unsubscribe('http.server.response.finish', onResponse);
   await traffic?.catch(() => undefined);
+  await nativeTraffic?.catch(() => undefined);
   await prom?.stop();
+  await nativeProm?.stop();
   await gateway?.close();
+  await nativeGateway?.close();
 });
 
 describe('the shipped prometheus.yml and alerts.yml against the demo gateway', () => {
@@ -317,6 +348,84 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     );
     expect(all.length).toBeGreaterThan(1);
     expect((await prom!.query(byEndpoint.expr)).map((r) => r.metric.endpoint)).toEqual(['/api/chat']);
+  });
+});
+
+/**
+ * Every expression that reads request latency: the ones over the histogram (classic or native) and the alerts
+ * over the latency SLO's recorded ratios. An alert only returns series while it holds, so its thresholds become
+ * `>= 0`: what is left returns data exactly when the latency it compares is computed.
+ */
+function latencyExpressions() {
+  return allExpressions({ variables: { job: JOB } })
+    .filter((e) => /http_request_duration_seconds|job:slo_slow_requests/.test(e.expr))
+    .map((e) =>
+      e.kind === 'alert' ? { ...e, expr: e.expr.replace(/>\s*(?:\(\s*[\d.]+\s*\*\s*[\d.]+\s*\)|[\d.]+)/g, '>= 0') } : e,
+    );
+}
+
+describe.each([
+  ['classic', () => prom!, () => gateway!],
+  ['native-histogram', () => nativeProm!, () => nativeGateway!],
+] as const)('latency in %s mode', (mode, server, demo) => {
+  it(`Prometheus stores the ${mode === 'classic' ? 'classic _bucket series' : 'native histogram only'}`, async () => {
+    await server().waitForTargets(JOB, 20_000);
+    const instance = `{job="${JOB}",instance="${hostPort(demo().url)}"}`;
+    if (mode === 'classic') {
+      expect(
+        (await server().waitFor(`http_request_duration_seconds_bucket${instance}`, 20_000)).length,
+      ).toBeGreaterThan(0);
+      expect(await server().query(`http_request_duration_seconds${instance}`)).toEqual([]);
+    } else {
+      const [native] = await server().waitFor(`http_request_duration_seconds${instance}`, 20_000);
+      expect(Number(native!.histogram![1].count)).toBeGreaterThan(0);
+      // What made the shipped alerts and panels blind before: no classic series at all in this mode.
+      for (const suffix of ['bucket', 'sum', 'count'])
+        expect(await server().query(`http_request_duration_seconds_${suffix}${instance}`)).toEqual([]);
+    }
+  });
+
+  it('every latency expression of the rules and dashboards returns data', async () => {
+    const expressions = latencyExpressions();
+    // The histogram alert, the four SLO records over it and their two alerts, and the dashboards' latency panels.
+    expect(expressions.filter((e) => e.kind === 'alert').map((e) => e.source.split(' ').at(-1))).toEqual([
+      'HighP99LatencyHistogram',
+      'LatencySLOFastBurn',
+      'LatencySLOSlowBurn',
+    ]);
+    expect(expressions.filter((e) => e.kind === 'record')).toHaveLength(4);
+    expect(expressions.filter((e) => e.kind === 'panel').length).toBeGreaterThanOrEqual(8);
+    const rows: string[] = [];
+    const empty = await until(`every latency expression to return data (${mode})`, 20_000, async () => {
+      const missing: string[] = [];
+      rows.length = 0;
+      for (const e of expressions) {
+        const result = await server().query(e.expr);
+        const values = result.map((r) => Number(r.value![1]));
+        rows.push(
+          `${String(result.length).padStart(3)}  ${values
+            .map((v) => v.toPrecision(3))
+            .join(' ')
+            .slice(0, 40)
+            .padEnd(40)} ${e.source}`,
+        );
+        if (result.length === 0 || values.every((v) => Number.isNaN(v))) missing.push(`${e.source}: ${e.expr}`);
+      }
+      if (missing.length > 0) throw new Error(missing.join('\n'));
+      return missing;
+    });
+    console.log(`latency expressions in ${mode} mode (series, values, source):\n${rows.join('\n')}`);
+    expect(empty).toEqual([]);
+  });
+
+  it('every panel and variable of the dashboards returns data', async () => {
+    const empty: string[] = [];
+    for (const e of allExpressions({ variables: { job: JOB } }).filter(
+      (x) => x.kind !== 'alert' && x.kind !== 'record',
+    )) {
+      if ((await server().query(e.expr)).length === 0) empty.push(`${e.source}: ${e.expr}`);
+    }
+    expect(empty).toEqual([]);
   });
 });
 

@@ -151,7 +151,8 @@ describe('alerts.yml', () => {
     for (const window of WINDOWS) {
       const rule = rules.find((r) => r.record === `job:slo_slow_requests:ratio_rate${window}`)!;
       const expr = rule.expr.replace(/\s+/g, ' ');
-      expect(expr).toContain(`rate(http_request_duration_seconds_bucket{le="1"}[${window}])`);
+      // le="1.0" from OpenMetrics scrapes, le="1" from the 0.0.4 text and protobuf.
+      expect(expr).toContain(`rate(http_request_duration_seconds_bucket{le=~"1|1.0"}[${window}])`);
       expect(expr).toContain(
         `or 1 - histogram_fraction(0, 1, sum by (job) (rate(http_request_duration_seconds[${window}])))`,
       );
