@@ -80,6 +80,19 @@ export interface TrackedRequest {
 export const CLIENT_CLOSED_STATUS = 499;
 
 const labelsByRequest = new WeakMap<IncomingMessage, MetricsLabels>();
+
+/** What the shared response listeners call: `finished` is true on 'finish', false on 'close'. */
+interface Ender {
+  end(finished: boolean): void;
+}
+const TRACKING = Symbol('gatewayz.tracking');
+type TrackedResponse = ServerResponse & { [TRACKING]?: Ender };
+function onFinish(this: TrackedResponse): void {
+  this[TRACKING]?.end(true);
+}
+function onClose(this: TrackedResponse): void {
+  this[TRACKING]?.end(false);
+}
 const erroredRequests = new WeakSet<IncomingMessage>();
 
 /** The Node request behind an Express `req`, a Fastify `request` or a Koa `ctx`. */
@@ -191,10 +204,11 @@ export function resolveHttpMetricsOptions<Req>(
   };
 
   /** One tracked request: one object and one listener closure per request, nothing more. */
-  class Tracked implements TrackedRequest {
+  class Tracked implements TrackedRequest, Ender {
     private done = false;
     private inFlight: string;
-    readonly finish = (): void => this.end();
+    /** Another tracking of the same response (a second adapter on the same app), ended with this one. */
+    next: Ender | undefined = undefined;
 
     constructor(
       private readonly req: Req,
@@ -216,7 +230,8 @@ export function resolveHttpMetricsOptions<Req>(
       this.inFlight = endpoint;
     }
 
-    private end(): void {
+    end(finished: boolean): void {
+      this.next?.end(finished);
       if (this.done) return;
       this.done = true;
       collector.endInFlight(this.inFlight);
@@ -228,7 +243,7 @@ export function resolveHttpMetricsOptions<Req>(
         const error = erroredRequests.has(raw);
         // 'close' before 'finish': the connection went away before the whole response was handed to
         // the OS. Unless the app failed first, the client hung up: 499, not the status it never got.
-        const statusCode = res.writableFinished || error ? res.statusCode : CLIENT_CLOSED_STATUS;
+        const statusCode = finished || res.writableFinished || error ? res.statusCode : CLIENT_CLOSED_STATUS;
         collector.recordRequest({
           endpoint: endpointNow(this.endpointOf),
           method: raw.method ?? 'GET',
@@ -252,12 +267,18 @@ export function resolveHttpMetricsOptions<Req>(
     track(req, res, path, endpointOf) {
       if (isExcluded(path, req)) return undefined;
       const t = new Tracked(req, nodeRequestOf(req), res, endpointOf, performance.now());
-      // `on`, not `once`: `end` guards itself, and the response is dropped once it has closed.
+      const r = res as TrackedResponse;
       // A response already sent (Fastify's own 400/414, answered before any hook) emits no more 'finish'.
-      if (res.writableFinished) t.finish();
-      else {
-        res.on('finish', t.finish);
-        res.on('close', t.finish);
+      if (res.writableFinished) t.end(true);
+      else if (r[TRACKING] === undefined) {
+        r[TRACKING] = t;
+        // Shared listeners, no closure per request. `on`, not `once`: `end` guards itself, and the
+        // response is dropped once it has closed.
+        res.on('finish', onFinish);
+        res.on('close', onClose);
+      } else {
+        t.next = r[TRACKING];
+        r[TRACKING] = t;
       }
       return t;
     },

@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
-import { getMetricsLabels, resolveHttpMetricsOptions, setMetricsLabels } from '../index.js';
+import {
+  CLIENT_CLOSED_STATUS,
+  getMetricsLabels,
+  markRequestError,
+  resolveHttpMetricsOptions,
+  setMetricsLabels,
+} from '../index.js';
 
 const fakeReq = (method = 'GET') => ({ method, headers: {} }) as unknown as IncomingMessage;
 const fakeRes = (statusCode = 200) => Object.assign(new EventEmitter(), { statusCode }) as unknown as ServerResponse;
@@ -59,6 +65,59 @@ describe('node layer', () => {
     const s = collector.snapshot();
     expect(s.totals.requests).toBe(2);
     expect(s.endpoints.map((e) => e.endpoint).sort()).toEqual(['/x/:id', '__unmatched__']);
+  });
+
+  it('a response that closed before it finished is 499 (not its default status), unless the app failed first', () => {
+    const collector = new MetricsCollector();
+    const m = resolveHttpMetricsOptions({ collector }, 'pkg');
+    const statuses = () => Object.fromEntries(collector.state().endpoints.map((e) => [e.endpoint, e.statuses]));
+    const inFlight = () => (collector.state().inFlight ?? []).reduce((n, f) => n + f.requests, 0);
+    const finished = fakeRes(201);
+    m.track(fakeReq('POST'), finished, '/a', () => '/a');
+    const hungUp = fakeRes(200);
+    m.track(fakeReq('POST'), hungUp, '/b', () => '/b');
+    const failed = fakeRes(500);
+    const failedReq = fakeReq('POST');
+    m.track(failedReq, failed, '/c', () => '/c');
+    expect(inFlight()).toBe(3);
+    finished.emit('finish');
+    finished.emit('close');
+    hungUp.emit('close');
+    hungUp.emit('finish');
+    markRequestError(failedReq);
+    failed.emit('close');
+    expect(statuses()).toEqual({
+      '/a': [{ status: '201', count: 1 }],
+      '/b': [{ status: '499', count: 1 }],
+      '/c': [{ status: '500', count: 1 }],
+    });
+    expect(collector.state().totals).toMatchObject({ requests: 3, errors: 1 });
+    expect(inFlight()).toBe(0);
+    expect(CLIENT_CLOSED_STATUS).toBe(499);
+  });
+
+  it('two adapters tracking the same response both record it once, and routed() moves the request in flight', () => {
+    const [c1, c2] = [new MetricsCollector(), new MetricsCollector()];
+    const [m1, m2] = [
+      resolveHttpMetricsOptions({ collector: c1 }, 'pkg'),
+      resolveHttpMetricsOptions({ collector: c2 }, 'pkg'),
+    ];
+    const res = fakeRes(200);
+    let route: string | undefined;
+    const t1 = m1.track(fakeReq(), res, '/x', () => route);
+    m2.track(fakeReq(), res, '/x', () => route);
+    const flight = (c: MetricsCollector) =>
+      Object.fromEntries((c.state().inFlight ?? []).map((f) => [f.endpoint, f.requests]));
+    expect(flight(c1)).toEqual({ __unmatched__: 1 });
+    route = '/x/:id';
+    t1!.routed();
+    expect(flight(c1)).toEqual({ __unmatched__: 0, '/x/:id': 1 });
+    res.emit('finish');
+    res.emit('close');
+    for (const c of [c1, c2]) expect(c.state().totals.requests).toBe(1);
+    expect(flight(c1)).toEqual({ __unmatched__: 0, '/x/:id': 0 });
+    expect(flight(c2)).toEqual({ __unmatched__: 0 });
+    expect(c2.state().endpoints.map((e) => e.endpoint)).toEqual(['/x/:id']);
   });
 
   it('rejects bad options with a TypeError that starts with the package name', () => {
