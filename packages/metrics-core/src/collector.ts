@@ -1,6 +1,16 @@
 import { evaluateHealth, type HealthReport } from './health.js';
 import { LabelInterner, methodLabel, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './internal/labels.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  type Counter,
+  type CounterOptions,
+  FamilyRegistry,
+  type Gauge,
+  type GaugeOptions,
+  type Histogram,
+  type HistogramOptions,
+} from './registry.js';
+import { declareRuntimeMetrics } from './runtime.js';
 import { LogSketch } from './sketch.js';
 import {
   type CollectorState,
@@ -110,6 +120,8 @@ export class MetricsCollector {
   private dropped: Record<string, number> = {};
   /** Requests started and not yet ended, by endpoint. A gauge of the present: reset keeps the live ones. */
   private inFlight: LabelInterner<InFlightSeries>;
+  /** Declared families; created on first declaration, so a collector without any pays nothing. */
+  private registry: FamilyRegistry | undefined;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -119,6 +131,41 @@ export class MetricsCollector {
     this.startMs = this.safeNow();
     this.inFlight = this.inFlightInterner();
     this.init();
+    if (this.options.runtimeMetrics) declareRuntimeMetrics(this.families());
+  }
+
+  private families(): FamilyRegistry {
+    if (!this.registry) {
+      const o = this.options;
+      this.registry = new FamilyRegistry({
+        now: () => this.safeNow(),
+        drop: (reason) => this.drop(reason),
+        sketchScale: o.sketchScale,
+        slotMs: this.slotMs,
+        windowSlots: o.windowSlots,
+        labelLength: o.limits.labelLength,
+        durationClock: this.durationClock,
+      });
+    }
+    return this.registry;
+  }
+
+  /**
+   * Declares a counter of your own (prom-client style). Throws a `MetricsError` for bad options or a name that
+   * clashes with another family; recording on it never throws.
+   */
+  counter(options: CounterOptions): Counter {
+    return this.families().counter(options);
+  }
+
+  /** Declares a gauge: `set`/`inc`/`dec`, or a `collect` callback read at scrape time. */
+  gauge(options: GaugeOptions): Gauge {
+    return this.families().gauge(options);
+  }
+
+  /** Declares a histogram: classic buckets plus the native-histogram sketch, with optional window views. */
+  histogram(options: HistogramOptions): Histogram {
+    return this.families().histogram(options);
   }
 
   private init(): void {
@@ -389,6 +436,7 @@ export class MetricsCollector {
       services: series(this.services),
       cache: { hits: this.cacheHits, misses: this.cacheMisses, window: this.cacheWindow.view(now) },
       db: { queries: this.dbQueries, window: this.dbWindow.view(now) },
+      ...this.familyState(now),
       dropped: { ...this.dropped },
       inFlight: Array.from(this.inFlight.values(), (s) => ({ endpoint: s.endpoint, requests: s.requests })),
       overflow: {
@@ -397,6 +445,7 @@ export class MetricsCollector {
         provider: this.providers.overflowed,
         model: this.models.overflowed,
         service: this.services.overflowed,
+        ...this.familyOverflow(),
       },
       cardinality: {
         endpoints: this.endpoints.size,
@@ -405,6 +454,16 @@ export class MetricsCollector {
         services: this.services.size,
       },
     };
+  }
+
+  private familyState(now: number): { families?: CollectorState['families'] } {
+    return this.registry ? { families: this.registry.state(now) } : {};
+  }
+
+  private familyOverflow(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.registry?.overflow(out);
+    return out;
   }
 
   private endpointState(e: EndpointSeries, now: number): EndpointState {
@@ -497,6 +556,7 @@ export class MetricsCollector {
     this.dbQueries = 0;
     this.dropped = {};
     this.init();
+    this.registry?.reset();
     // Requests still in flight stay counted (they will end); the series at zero go, like every other series.
     const live = Array.from(this.inFlight.values()).filter((s) => s.requests > 0);
     this.inFlight = this.inFlightInterner();

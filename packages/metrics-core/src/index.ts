@@ -6,6 +6,25 @@ export type { HealthReport, HealthStatus } from './health.js';
 export { evaluateHealth } from './health.js';
 export type { HealthThresholds, LabelLimits, MetricsCollectorOptions } from './options.js';
 export { DEFAULT_BUCKETS, DEFAULT_HEALTH, DEFAULT_LIMITS } from './options.js';
+export type {
+  CollectedSample,
+  Counter,
+  CounterChild,
+  CounterOptions,
+  FamilyOptions,
+  FamilySeriesState,
+  FamilyState,
+  FamilyType,
+  Gauge,
+  GaugeChild,
+  GaugeMerge,
+  GaugeOptions,
+  Histogram,
+  HistogramChild,
+  HistogramOptions,
+  LabelValues,
+} from './registry.js';
+export { labelPerInstance, mergeFamilies, viewNames } from './registry.js';
 export type { SketchJSON } from './sketch.js';
 export { bucketIndex, bucketUpperBound, LogSketch, SKETCH_ZERO_THRESHOLD, sketchRelativeAccuracy } from './sketch.js';
 export type {

@@ -52,6 +52,12 @@ export interface MetricsCollectorOptions {
    * (`startRequest` durations then use it too; otherwise they use `performance.now()`). @default Date.now
    */
   now?: () => number;
+  /**
+   * Declare the Node.js runtime families (CPU, memory, event loop, GC, version; prom-client's names), read at
+   * scrape time only. Outside Node they are left out. Off by default for now: turned on, they would collide with
+   * prom-client's `collectDefaultMetrics()` appended to the same exposition. @default false
+   */
+  runtimeMetrics?: boolean;
 }
 
 /** Default classic histogram buckets, in seconds: from 5 ms up to 2 minutes, for model calls that stream. */
@@ -71,6 +77,7 @@ export interface ResolvedOptions {
   now: () => number;
   /** True when `now` was given: durations then use it too, so tests can drive them. */
   clockInjected: boolean;
+  runtimeMetrics: boolean;
 }
 
 export const DEFAULT_LIMITS: Readonly<Required<LabelLimits>> = Object.freeze({
@@ -113,6 +120,7 @@ const COLLECTOR_SCHEMA: OptionSchema<MetricsCollectorOptions> = {
   health: HEALTH_SCHEMA,
   isErrorStatus: 'function',
   now: 'function',
+  runtimeMetrics: 'boolean',
 };
 
 function bad(message: string): never {
@@ -187,5 +195,6 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
     isErrorStatus: o.isErrorStatus ?? ((s) => s >= 500),
     now: o.now ?? defaultNow,
     clockInjected: o.now !== undefined,
+    runtimeMetrics: o.runtimeMetrics === true,
   };
 }

@@ -1,6 +1,7 @@
 import { MetricsError } from './errors.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import type { HealthThresholds } from './options.js';
+import { type FamilyState, mergeFamilies, reviveFamilies } from './registry.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { emptyView, mergeViews, type WindowView } from './window.js';
 
@@ -69,6 +70,11 @@ export interface CollectorState {
   overflow: Record<string, number>;
   /** Distinct values currently held, by label name. */
   cardinality: Record<string, number>;
+  /**
+   * Declared families (`collector.counter()`, `.gauge()`, `.histogram()`, the runtime families): one generic form
+   * that merges, revives and renders without knowing the family. Absent when none is declared.
+   */
+  families?: FamilyState[];
   /** Set by a cluster aggregator: workers asked, workers that answered, workers skipped since start. */
   cluster?: { workers: number; answered: number; skippedTotal: number };
   /**
@@ -194,6 +200,7 @@ export function mergeStates(states: readonly CollectorState[]): CollectorState {
     addRecord(out.dropped, s.dropped);
     addRecord(out.overflow, s.overflow);
   }
+  if (states.some((s) => s.families)) out.families = mergeFamilies(states.map((s) => s.families));
   out.cardinality = {
     endpoints: out.endpoints.length,
     providers: out.providers.length,
@@ -270,7 +277,33 @@ export interface MetricsSnapshot {
   /** Requests started and not yet ended, by endpoint (`http_requests_in_flight`). */
   inFlight: { endpoint: string; requests: number }[];
   self: { dropped: Record<string, number>; overflow: Record<string, number>; cardinality: Record<string, number> };
+  /** Declared families, when any: counters and gauges give `value`; histograms `count`, `sum` and their window. */
+  families?: {
+    name: string;
+    type: FamilyState['type'];
+    help: string;
+    series: {
+      labels: Record<string, string>;
+      value?: number | null;
+      count?: number;
+      sum?: number;
+      /** Histograms with window views: latency-style statistics over the sliding window. */
+      window?: LatencySummary;
+    }[];
+  }[];
 }
+
+const familySummary = (f: FamilyState): NonNullable<MetricsSnapshot['families']>[number] => ({
+  name: f.name,
+  type: f.type,
+  help: f.help,
+  series: f.series.map((x) => ({
+    labels: Object.fromEntries(f.labelNames.map((n, i) => [n, x.labels[i] ?? ''])),
+    ...(f.type === 'histogram'
+      ? { count: x.count ?? 0, sum: x.sum ?? 0, ...(x.window ? { window: summarizeLatency(x.window) } : {}) }
+      : { value: orNull(x.value ?? Number.NaN) }),
+  })),
+});
 
 /** Computes the snapshot view (quantiles, rates, health) of a raw state. */
 export function summarizeState(s: CollectorState, health?: HealthThresholds): MetricsSnapshot {
@@ -326,6 +359,7 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
     })),
     inFlight: (s.inFlight ?? []).map((f) => ({ endpoint: f.endpoint, requests: f.requests })),
     self: { dropped: { ...s.dropped }, overflow: { ...s.overflow }, cardinality: { ...s.cardinality } },
+    ...(s.families ? { families: s.families.map(familySummary) } : {}),
   };
 }
 
@@ -352,5 +386,6 @@ export function reviveState(json: unknown): CollectorState {
     for (const m of e.methods) if (m.native) m.native = LogSketch.fromJSON(m.native as unknown as SketchJSON);
   }
   for (const list of [s.providers, s.models, s.services]) for (const p of list) p.window = fixWindow(p.window);
+  if (s.families !== undefined) s.families = reviveFamilies(s.families, fixWindow);
   return s as CollectorState;
 }

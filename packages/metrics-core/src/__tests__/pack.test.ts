@@ -149,6 +149,8 @@ describe('public API', () => {
         "emptyView",
         "evaluateHealth",
         "getMetricsCollector",
+        "labelPerInstance",
+        "mergeFamilies",
         "mergeStates",
         "mergeViews",
         "reviveState",
@@ -160,6 +162,7 @@ describe('public API', () => {
         "trackRequest",
         "tracked",
         "validateOptions",
+        "viewNames",
       ]
     `);
     const dist = join(pkgDir, 'dist');

@@ -11,8 +11,10 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
  * What an app pays for the core: its published ESM entry, bundled and minified by esbuild, gzipped.
  * 7.2 kB when this budget was set; the budget leaves about 25 % headroom. Raise it on purpose, in its own commit.
+ * Raised from 9 KiB to 14.5 KiB for the declared-family registry and the runtime families (issue 10): measured
+ * 8,882 B before, 14,127 B after (registry.ts alone minifies to 4.3 kB gzipped, runtime.ts to 1.6 kB).
  */
-const BUDGET_GZIP_BYTES = 9 * 1024;
+const BUDGET_GZIP_BYTES = 14.5 * 1024;
 
 describe('bundle size', () => {
   const entry = join(pkgDir, 'dist', 'index.js');

@@ -43,7 +43,8 @@ describe('MetricsCollector options: unknown keys and wrong kinds', () => {
     const e = thrown(collector({ colour: 'red' }));
     expect(e.message).toBe(
       '@gatewayz/metrics-core: unknown option "colour"; valid options are "windowSeconds", "windowSlots", ' +
-        '"sketchScale", "histogramBuckets", "maxLatencySeconds", "limits", "health", "isErrorStatus", "now"',
+        '"sketchScale", "histogramBuckets", "maxLatencySeconds", "limits", "health", "isErrorStatus", "now", ' +
+        '"runtimeMetrics"',
     );
     expect(thrown(collector({ limits: { zzz: 1 } })).message).toMatch(/valid options of "limits" are "endpoints", /);
   });
@@ -77,6 +78,7 @@ describe('MetricsCollector options: unknown keys and wrong kinds', () => {
       health: { degradedErrorRate: 0.1, unhealthyErrorRate: 0.2, minRequests: 1 },
       isErrorStatus: (s) => s >= 500,
       now: Date.now,
+      runtimeMetrics: true,
     };
     expect(() => new MetricsCollector(all)).not.toThrow();
     expect(() => new MetricsCollector({ limits: undefined, health: undefined, now: undefined })).not.toThrow();

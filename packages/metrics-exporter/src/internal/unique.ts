@@ -1,4 +1,4 @@
-import { type CollectorState, type EndpointState, mergeStates } from '@gatewayz/metrics-core';
+import { type CollectorState, type EndpointState, mergeFamilies, mergeStates } from '@gatewayz/metrics-core';
 
 function hasDuplicates<T>(list: readonly T[], key: (t: T) => string): boolean {
   if (list.length < 2) return false;
@@ -69,6 +69,9 @@ export function uniqueSeries(state: CollectorState): CollectorState {
           : e,
       ),
     };
+  }
+  if (s.families?.some((f) => hasDuplicates(f.series, (x) => x.labels.join('\u0000')))) {
+    s = { ...s, families: mergeFamilies([s.families]) };
   }
   return s;
 }

@@ -1,10 +1,12 @@
 import {
   type CollectorState,
   type CounterSeriesState,
+  type FamilyState,
   type LatencySummary,
   type LogSketch,
   type MethodState,
   summarizeLatency,
+  viewNames,
 } from '@gatewayz/metrics-core';
 import { METRIC_FAMILIES as F, type MetricFamilyInfo, quantileFamilies } from '../families.js';
 import { uniqueSeries } from './unique.js';
@@ -235,6 +237,7 @@ export function* walkFamilies<L>(
     for (const r of p.services) e(r.label, avg(r.p.window));
   });
   yield* family(F.uptime, (p, e) => e(p.none, Math.max(0, (p.state.timestampMs - p.state.startMs) / 1000)));
+  yield* declaredFamilies(parts, w);
 
   const record = (key: string, known: string[], pick: (s: CollectorState) => Record<string, number>) => (p: Part) => {
     const values = pick(p.state);
@@ -270,3 +273,49 @@ export function* walkFamilies<L>(
     w.endFamily();
   }
 }
+
+/** Declared families, rendered from their generic state (in first-declared order across the parts). */
+function* declaredFamilies<L>(
+  parts: readonly { state: CollectorState; lab: (...pairs: [string, string][]) => L }[],
+  w: FamilyWriter<L>,
+): Generator<void, void, undefined> {
+  const byName = new Map<string, { f: FamilyState; lab: Part<L>['lab'] }[]>();
+  for (const p of parts) {
+    for (const f of p.state.families ?? []) {
+      const list = byName.get(f.name);
+      if (list) list.push({ f, lab: p.lab });
+      else byName.set(f.name, [{ f, lab: p.lab }]);
+    }
+  }
+  const pairs = (f: FamilyState, values: readonly string[]) =>
+    f.labelNames.map((n, i): [string, string] => [n, values[i] ?? '']);
+  for (const list of byName.values()) {
+    const first = list[0]!.f;
+    w.family({ name: first.name, type: first.type, help: first.help, labels: first.labelNames });
+    for (const { f, lab } of list) {
+      for (const s of f.series) {
+        if (f.type !== 'histogram') w.sample(lab(...pairs(f, s.labels)), s.value ?? Number.NaN);
+        else
+          w.histogram(lab(...pairs(f, s.labels)), {
+            bounds: f.bounds ?? [],
+            buckets: s.buckets ?? [],
+            sum: s.sum ?? 0,
+            count: s.count ?? 0,
+            native: s.native,
+          });
+      }
+    }
+    w.endFamily();
+    yield;
+    for (const [i, [name, help]] of viewNames(first).entries()) {
+      w.family({ name, type: 'gauge', help, labels: first.labelNames });
+      for (const { f, lab } of list) {
+        const pick = viewNames(f)[i]?.[2];
+        for (const s of f.series) if (pick && s.window) w.sample(lab(...pairs(f, s.labels)), pick(s.window));
+      }
+      w.endFamily();
+    }
+  }
+}
+
+type Part<L> = { lab: (...pairs: [string, string][]) => L };
