@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import {
   type CollectorState,
   emptyView,
+  labelPerInstance,
   type MetricsCollector,
   mergeStates,
   reviveState,
@@ -174,7 +175,11 @@ export class ClusterAggregator {
   async state(): Promise<CollectorState> {
     const { states, skipped, carried } = await this.collect();
     const all = [...states, ...carried];
-    const merged = all.length > 0 ? mergeStates(all.map((s) => s.state)) : emptyState(this.startMs);
+    // Per-instance families (RSS, CPU: summing them across workers is a lie) keep each worker's series under `worker`.
+    const labelled = all.map(({ worker, state }) =>
+      state.families ? { ...state, families: labelPerInstance(state.families, 'worker', worker) } : state,
+    );
+    const merged = all.length > 0 ? mergeStates(labelled) : emptyState(this.startMs);
     merged.startMs = this.local ? this.local.state().startMs : this.startMs;
     merged.timestampMs = Date.now();
     const answered = states.length - (this.local ? 1 : 0);
@@ -220,6 +225,16 @@ function withoutWindows(s: CollectorState): CollectorState {
     cache: { ...s.cache, window: emptyWindow(s.cache.window) },
     db: { ...s.db, window: emptyWindow(s.db.window) },
     inFlight: [],
+    // Gauges describe the present (a gone worker has none); counters and histograms are carried, windows emptied.
+    ...(s.families
+      ? {
+          families: s.families.map((f) => ({
+            ...f,
+            series:
+              f.type === 'gauge' ? [] : f.series.map((x) => (x.window ? { ...x, window: emptyWindow(x.window) } : x)),
+          })),
+        }
+      : {}),
   };
 }
 
