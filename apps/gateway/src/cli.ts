@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { MetricsCollector } from '@gatewayz/metrics-core';
 import { bearerTokenProblem, MIN_ADMIN_TOKEN_LENGTH } from '@gatewayz/metrics-exporter';
 import { serveClusterWorker, startClusterPrimary } from './clusterGateway.js';
 import { FRAMEWORKS, type Framework, startGateway, UPSTREAMS } from './gateway.js';
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway({
     framework,
+    // The demo serves the Node.js runtime families (CPU, memory, event loop, GC) by default.
+    collector: new MetricsCollector({ runtimeMetrics: true }),
     port,
     host,
     latencyScale,
