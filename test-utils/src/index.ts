@@ -4,11 +4,13 @@ export {
   PROM_CLIENT_TEXT,
   PROTOBUF_ACCEPT,
 } from './append.js';
+export { ODD_METHODS } from './clientConformance.js';
 export type { ConformanceApp, ConformanceAppOptions, ConformanceFactory, ConformanceMeta } from './conformance.js';
 export { inParallel, runConformanceSuite } from './conformance.js';
 export type { Sample } from './exposition.js';
 export { parseExposition, sampleValue } from './exposition.js';
 export { listenNode } from './listen.js';
+export { chunkStream } from './streamConformance.js';
 export type { StrictFamily } from './openmetrics.js';
 export { PYTHON_BIN, strictOpenMetrics } from './openmetrics.js';
 export { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN } from './optionErrors.js';
