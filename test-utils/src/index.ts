@@ -16,3 +16,5 @@ export { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN } from './optionErro
 export type { PrometheusServer, PromResult, PromTarget } from './prometheus.js';
 export { freePort, PROMETHEUS_BIN, startPrometheus } from './prometheus.js';
 export { chunkStream } from './streamConformance.js';
+export type { VictoriaMetricsServer } from './victoriaMetrics.js';
+export { startVictoriaMetrics, VICTORIA_METRICS_BIN } from './victoriaMetrics.js';
