@@ -123,10 +123,16 @@ function invalid(message: string): MetricsError {
   return new MetricsError('INVALID_OPTION', message, REMOTE_WRITE_PACKAGE);
 }
 
-function positive(options: RemoteWriterOptions, key: keyof RemoteWriterOptions, fallback: number, min = 0): number {
+/** The option's value or its default; `min` undefined means "> 0". */
+function positive(
+  options: RemoteWriterOptions,
+  key: keyof RemoteWriterOptions,
+  fallback: number,
+  min?: number,
+): number {
   const v = (options[key] as number | undefined) ?? fallback;
-  if (!Number.isFinite(v) || v < min || (min === 0 && v <= 0)) {
-    throw invalid(`option "${key}" must be a finite number ${min === 0 ? '> 0' : `>= ${min}`}, got ${v}`);
+  if (!Number.isFinite(v) || (min === undefined ? v <= 0 : v < min)) {
+    throw invalid(`option "${key}" must be a finite number ${min === undefined ? '> 0' : `>= ${min}`}, got ${v}`);
   }
   return v;
 }
