@@ -13,6 +13,8 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1 || need+=(python3-prometheus-client)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# VictoriaMetrics (Debian `victoria-metrics`, 1.79): a remote-write receiver for packages/metrics-remote-write's tests.
+[ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 sudo=""

@@ -16,6 +16,27 @@ export const DEPLOY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DASHBOARDS_DIR = join(DEPLOY_DIR, 'grafana', 'dashboards');
 export const RULE_FILES = [join(DEPLOY_DIR, 'prometheus', 'alerts.yml')];
 
+/** The alerting rules deploy/prometheus/alerts.yml ships, in file order (the tests hold the file to this list). */
+export const SHIPPED_ALERTS = [
+  'HighErrorRate',
+  'HighLatency',
+  'ProviderDown',
+  'LowCacheHitRate',
+  'HighP99LatencyHistogram',
+  'GatewayzTargetDown',
+  'GatewayzTargetMissing',
+  'AvailabilitySLOFastBurn',
+  'AvailabilitySLOSlowBurn',
+  'LatencySLOFastBurn',
+  'LatencySLOSlowBurn',
+];
+/** The SLO windows of the recording rules. */
+export const SLO_WINDOWS = ['5m', '30m', '1h', '6h'];
+/** The recording rules alerts.yml ships, in file order. */
+export const SHIPPED_RECORDS = ['errors_per_request', 'slow_requests'].flatMap((r) =>
+  SLO_WINDOWS.map((w) => `job:slo_${r}:ratio_rate${w}`),
+);
+
 export interface PromQLExpression {
   /** Where it comes from, e.g. `prometheus/alerts.yml HighErrorRate` or `grafana/dashboards/cache.json panel 4 "Cache hit ratio" A`. */
   source: string;

@@ -7,7 +7,14 @@ import { MetricsCollector } from '@gatewayz/metrics-core';
 import { type PrometheusServer, parseExposition, startPrometheus } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { allExpressions, DEPLOY_DIR, type PrometheusConfig, readYaml } from './expressions.js';
+import {
+  SHIPPED_ALERTS as ALERTS,
+  allExpressions,
+  DEPLOY_DIR,
+  type PrometheusConfig,
+  SHIPPED_RECORDS as RECORDS,
+  readYaml,
+} from './expressions.js';
 
 // The shipped stack against a real Prometheus 2.42: deploy/prometheus/prometheus.yml and alerts.yml scrape and
 // evaluate the demo gateway (Fastify, in this process) while realistic traffic runs, and every PromQL expression
@@ -19,23 +26,6 @@ const ADMIN_TOKEN = 'integration-admin-token-0123456789';
 const SCRAPE_TOKEN = 'integration-scrape-token-0123456789';
 const BASIC = { username: 'prometheus', password: 'pä55:word with spaces' };
 const JOB = 'gatewayz-api';
-const ALERTS = [
-  'HighErrorRate',
-  'HighLatency',
-  'ProviderDown',
-  'LowCacheHitRate',
-  'HighP99LatencyHistogram',
-  'GatewayzTargetDown',
-  'GatewayzTargetMissing',
-  'AvailabilitySLOFastBurn',
-  'AvailabilitySLOSlowBurn',
-  'LatencySLOFastBurn',
-  'LatencySLOSlowBurn',
-];
-/** The SLO recording rules, in file order. */
-const RECORDS = ['errors_per_request', 'slow_requests'].flatMap((r) =>
-  ['5m', '30m', '1h', '6h'].map((w) => `job:slo_${r}:ratio_rate${w}`),
-);
 /** What Prometheus adds to every target's samples. */
 const SYNTHETIC = [
   'up',

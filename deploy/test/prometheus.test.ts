@@ -1,27 +1,17 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEPLOY_DIR, type PrometheusConfig, readRuleGroups, readYaml } from './expressions.js';
+import {
+  SHIPPED_ALERTS as ALERTS,
+  DEPLOY_DIR,
+  type PrometheusConfig,
+  SHIPPED_RECORDS as RECORDS,
+  readRuleGroups,
+  readYaml,
+  SLO_WINDOWS,
+} from './expressions.js';
 import { promtool } from './promtool.js';
 
 const PROM_DIR = join(DEPLOY_DIR, 'prometheus');
-const ALERTS = [
-  'HighErrorRate',
-  'HighLatency',
-  'ProviderDown',
-  'LowCacheHitRate',
-  'HighP99LatencyHistogram',
-  'GatewayzTargetDown',
-  'GatewayzTargetMissing',
-  'AvailabilitySLOFastBurn',
-  'AvailabilitySLOSlowBurn',
-  'LatencySLOFastBurn',
-  'LatencySLOSlowBurn',
-];
-const WINDOWS = ['5m', '30m', '1h', '6h'];
-const RECORDS = [
-  ...WINDOWS.map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
-  ...WINDOWS.map((w) => `job:slo_slow_requests:ratio_rate${w}`),
-];
 /** The SRE workbook's multiwindow, multi-burn-rate pairs: [alert, long window, short window, burn rate, severity]. */
 const BURNS: Array<[string, string, string, number, string]> = [
   ['AvailabilitySLOFastBurn', '1h', '5m', 14.4, 'critical'],
@@ -148,7 +138,7 @@ describe('alerts.yml', () => {
   });
 
   it('computes the latency SLO ratio from the classic buckets or, in native-histogram mode, the native histogram', () => {
-    for (const window of WINDOWS) {
+    for (const window of SLO_WINDOWS) {
       const rule = rules.find((r) => r.record === `job:slo_slow_requests:ratio_rate${window}`)!;
       const expr = rule.expr.replace(/\s+/g, ' ');
       // le="1.0" from OpenMetrics scrapes, le="1" from the 0.0.4 text and protobuf.

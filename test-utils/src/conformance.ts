@@ -3,6 +3,7 @@ import { type HttpMetricsOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCases } from './clientConformance.js';
 import { parseExposition, type Sample, sampleValue } from './exposition.js';
+import { streamCases } from './streamConformance.js';
 
 /**
  * What a factory builds: a real app of its framework, listening on 127.0.0.1, with these routes.
@@ -14,6 +15,8 @@ import { parseExposition, type Sample, sampleValue } from './exposition.js';
  * - `GET /api/unavailable` → 503, text body `unavailable`
  * - `GET /healthz` → 200, text body `ok`
  * - `POST /api/upload` → reads the whole (JSON) request body, then 200 JSON `{ ok: true }`
+ * - `GET /api/stream` → 200 `text/plain`, the body streamed from `chunkStream(query)` the framework's own way
+ *   (Express: `pipeline(stream, res)`; Fastify: `reply.send(stream)`; Koa: `ctx.body = stream`)
  * - a nested router or prefix `/api/v1` with `GET /items/:itemId` → 200 JSON `{ itemId }`
  *   and `GET /fail` → throws `new Error('nested boom')`
  */
@@ -86,6 +89,7 @@ export function runConformanceSuite(name: string, factory: ConformanceFactory, m
     });
 
     clientCases({ url: () => app.url, collector });
+    streamCases({ url: () => app.url, collector });
 
     it("leaves the app's own responses unchanged", async () => {
       const cases: [string, RequestInit?][] = [
@@ -97,6 +101,7 @@ export function runConformanceSuite(name: string, factory: ConformanceFactory, m
         ['/healthz'],
         ['/api/v1/items/7'],
         ['/api/v1/fail'],
+        ['/api/stream?chunks=3&ms=10'],
         ['/no/such/path?x=1'],
       ];
       for (const [path, init] of cases) {

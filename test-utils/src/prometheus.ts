@@ -52,17 +52,24 @@ export async function startPrometheus(options: {
   config: string;
   files?: Record<string, string>;
   features?: string[];
+  /** Extra flags, e.g. `--web.enable-remote-write-receiver`. */
+  args?: string[];
+  /** Listen on this port (to restart a server where it was); a free one by default. */
+  port?: number;
+  /** Keep the data here (to restart a server with its data); a new temp directory by default. */
+  dir?: string;
   startTimeoutMs?: number;
 }): Promise<PrometheusServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatewayz-prom-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gatewayz-prom-'));
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'prometheus.yml'), options.config);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...(options.args ?? []),
   ];
   if (options.features?.length) args.push(`--enable-feature=${options.features.join(',')}`);
   let output = '';
@@ -131,7 +138,8 @@ export async function startPrometheus(options: {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      rmSync(dir, { recursive: true, force: true });
+      // A directory the caller gave is the caller's to remove (it may start the server again on it).
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
     log: () => output,
   };

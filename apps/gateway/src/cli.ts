@@ -119,7 +119,9 @@ async function main(): Promise<void> {
       `  json        ${u}/metrics/json`,
       `  status      ${u}/metrics/health`,
       `  reset       POST ${u}/metrics/reset  (${resetOn ? 'enabled: Authorization: Bearer $METRICS_ADMIN_TOKEN' : 'disabled: set METRICS_ADMIN_TOKEN'})`,
-      `  outage      curl -s -X POST ${u}/api/admin/providers/anthropic/outage -d '{"seconds": 30}'${resetOn ? " -H 'authorization: Bearer ...'" : ''}`,
+      resetOn
+        ? `  outage      curl -s -X POST ${u}/api/admin/providers/anthropic/outage -d '{"seconds": 30}' -H "authorization: Bearer $METRICS_ADMIN_TOKEN"`
+        : '  outage      (admin routes disabled: set METRICS_ADMIN_TOKEN, at least 16 characters)',
       '',
       `  traffic     npx -y pnpm@12.4.2 traffic -- --url ${u} --duration 60 --rps 50   (from the repository root)`,
       '',

@@ -7,7 +7,7 @@ import { fastifyServer } from './frameworks/fastifyServer.js';
 import { koaServer } from './frameworks/koaServer.js';
 import type { ServerOptions } from './frameworks/serverOptions.js';
 import { GatewayDatabase } from './gatewayDatabase.js';
-import { type ChatAnswer, GatewayService } from './gatewayService.js';
+import { type ChatAnswer, GatewayService, type GatewayServiceOptions } from './gatewayService.js';
 import { type Listening, resolveTimeouts } from './internal/listen.js';
 import { createRandom } from './internal/random.js';
 import { ProviderClient } from './providerClient.js';
@@ -51,8 +51,19 @@ export interface GatewayOptions {
   seed?: number;
   /** Multiplies every provider's error rate (0 makes them reliable). @default 1 */
   errorRateScale?: number;
-  /** Multiplies every provider's latency. @default 1 */
+  /** Multiplies every provider's latency, time to first token and gap between streamed tokens. @default 1 */
   latencyScale?: number;
+  /**
+   * Multiplies the spread of every provider's latency draws: 0 makes each answer take exactly the median, and
+   * each stream's first chunk arrive exactly its provider's `stream.firstToken.medianMs × latencyScale` after
+   * the request reached it. @default 1
+   */
+  latencyJitter?: number;
+  /**
+   * Called once per `POST /v1/chat/completions` whose model exists, when it is over, with its provider, model,
+   * tenant, status, usage, time to first token and duration. @default undefined
+   */
+  onCompletion?: GatewayServiceOptions['onCompletion'];
   /** Share of billing calls that fail. @default 0.03 */
   billingErrorRate?: number;
   /** Largest accepted request body, in bytes. @default 65536 */
@@ -164,6 +175,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
           random,
           ...(options.errorRateScale !== undefined && { errorRateScale: options.errorRateScale }),
           ...(options.latencyScale !== undefined && { latencyScale: options.latencyScale }),
+          ...(options.latencyJitter !== undefined && { latencyJitter: options.latencyJitter }),
         }),
       );
       started.push(p);
@@ -194,6 +206,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       cache: new ResponseCache<ChatAnswer>(options.cache),
       defaultModel: DEFAULT_MODEL,
       adminToken: adminToken || undefined,
+      onCompletion: options.onCompletion,
     });
     const server = await SERVERS[framework]({
       routes: createRoutes(service, { framework, startedAt: Date.now() }),

@@ -1,5 +1,5 @@
 import type { GatewayService, RequestLabels } from './gatewayService.js';
-import { json, type Reply } from './reply.js';
+import { json, openAiErrorReply, type Reply } from './reply.js';
 
 /** A request in plain values, as every framework file can produce it. */
 export interface RouteRequest {
@@ -9,6 +9,8 @@ export interface RouteRequest {
   body: string | undefined;
   /** Attaches provider/model to the request's metrics (the adapter's `setMetricsLabels`). */
   setLabels(labels: RequestLabels): void;
+  /** A signal that aborts when the client goes away before the response is complete (made on first call). */
+  signal(): AbortSignal;
 }
 
 /** One gateway route: the framework files register each with its own router, under the same template. */
@@ -19,6 +21,8 @@ export interface Route {
   /** Read the body before calling `handle`. */
   body?: boolean;
   handle(req: RouteRequest): Reply | Promise<Reply>;
+  /** The reply to an error thrown while reading the body or handling. @default the gateway's `errorReply` */
+  error?: (err: unknown) => Reply;
 }
 
 const header = (req: RouteRequest, name: string) => {
@@ -41,6 +45,25 @@ export function createRoutes(service: GatewayService, info: { framework: string;
   };
   return [
     { method: 'POST', path: '/api/chat', body: true, handle: (req) => service.chat(req.body, req.setLabels) },
+    {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: true,
+      error: openAiErrorReply,
+      handle: (req) =>
+        service.chatCompletions({
+          body: req.body,
+          authorization: header(req, 'authorization'),
+          signal: req.signal(),
+          setLabels: req.setLabels,
+        }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/models',
+      error: openAiErrorReply,
+      handle: (req) => service.openAiModels(header(req, 'authorization')),
+    },
     { method: 'GET', path: '/api/models', handle: () => service.models() },
     { method: 'GET', path: '/api/providers', handle: () => service.providers() },
     { method: 'GET', path: '/api/usage', handle: () => service.usage() },
@@ -70,6 +93,8 @@ export function createRoutes(service: GatewayService, info: { framework: string;
           name: 'gatewayz demo gateway',
           framework: info.framework,
           endpoints: [
+            'POST /v1/chat/completions (OpenAI-compatible, streaming)',
+            'GET /v1/models',
             'POST /api/chat',
             'GET /api/models',
             'GET /api/providers',

@@ -2,7 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
-import { readAppended, renderAppendedProtobuf, renderAppendedText } from './internal/appended.js';
+import {
+  DEFAULT_APPEND_TIMEOUT_MS,
+  readAppended,
+  renderAppendedProtobuf,
+  renderAppendedText,
+} from './internal/appended.js';
 import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
 import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
@@ -49,10 +54,15 @@ export interface MetricsHandlersOptions {
    * re-rendered in the negotiated format: 0.0.4, OpenMetrics (one `# EOF`, last) or protobuf. Called with the
    * negotiated text format (`'text'` for a protobuf scrape). A family whose name clashes with one of ours is
    * left out; if `append` throws or rejects, the scrape carries only our families. Both are counted in
-   * `gatewayz_metrics_admin_refusals_total` (`reason="append_clash"`, `"append_error"`, `"append_invalid_line"`).
-   * @default undefined
+   * `gatewayz_metrics_admin_refusals_total` (`reason="append_clash"`, `"append_error"`, `"append_invalid_line"`,
+   * `"append_timeout"`). @default undefined
    */
   append?: (format: ExpositionFormat) => string | Promise<string>;
+  /**
+   * How long a scrape waits for `append` before it answers with our families only (counted as
+   * `reason="append_timeout"`), in milliseconds. Keep it under the scrape timeout of Prometheus. @default 5000
+   */
+  appendTimeoutMs?: number;
   /**
    * Serve a live HTML dashboard at `GET {prefix}/dashboard` that polls `{prefix}/json`, with its script,
    * stylesheet and server-side history (`{prefix}/dashboard/dashboard.js`, `dashboard.css`, `history`), all
@@ -160,6 +170,11 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     ? Buffer.from(`${basicAuth.username}:${basicAuth.password}`, 'utf8').toString('base64')
     : undefined;
 
+  const appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
+  if (!(appendTimeoutMs > 0 && appendTimeoutMs <= 2 ** 31 - 1)) {
+    throw invalidOption(`appendTimeoutMs must be a number of milliseconds above 0, got ${appendTimeoutMs}`);
+  }
+
   const dash = options.dashboard;
   const dashboardPage = dash
     ? createDashboard(prefix, typeof dash === 'object' ? dash : {}, () => exporter.snapshotAsync())
@@ -204,7 +219,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
       // The appended exposition is read and re-rendered in the negotiated format (see internal/appended.ts),
       // before ours, so what it counts (failures, clashes) already shows in this scrape.
-      const appended = await readAppended(append, format, countAppend);
+      const appended = await readAppended(append, format, countAppend, appendTimeoutMs);
       if (format === 'protobuf') {
         return done(Buffer.concat([await exporter.exportProtobuf(), renderAppendedProtobuf(appended)]));
       }

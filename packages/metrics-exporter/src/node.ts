@@ -28,7 +28,10 @@ export type ExcludeOption<Req = unknown> =
 
 /** The options every framework adapter takes (`expressMetrics`, `fastifyMetrics`, `koaMetrics`). */
 export interface HttpMetricsOptions<Req = unknown>
-  extends Pick<MetricsHandlersOptions, 'adminToken' | 'scrapeAuth' | 'append' | 'dashboard' | 'protobuf'> {
+  extends Pick<
+    MetricsHandlersOptions,
+    'adminToken' | 'scrapeAuth' | 'append' | 'appendTimeoutMs' | 'dashboard' | 'protobuf'
+  > {
   /** Collector to record into and serve. @default getMetricsCollector() */
   collector?: MetricsCollector;
   /** Path of the scrape endpoint; `/json`, `/health` and `/reset` hang below it. @default '/metrics' */

@@ -1,11 +1,19 @@
+import { pipeline } from 'node:stream';
 import { expressMetrics, setMetricsLabels } from '@gatewayz/metrics-express';
 import express, { type ErrorRequestHandler, type Response } from 'express';
 import { type Listening, listenNode } from '../internal/listen.js';
+import { clientGoneSignal, replyBody } from '../internal/streamReply.js';
 import { readBody } from '../readBody.js';
 import { errorReply, GatewayError, type Reply } from '../reply.js';
 import type { ServerOptions } from './serverOptions.js';
 
-const send = (res: Response, r: Reply) => res.status(r.status).set(r.headers).send(r.body);
+function send(res: Response, r: Reply): void {
+  const body = replyBody(r);
+  res.status(r.status).set(r.headers);
+  // A stream: each chunk written as it comes; pipeline destroys it (ending the relay) if the client leaves.
+  if (typeof body === 'string') res.send(body);
+  else pipeline(body, res, () => {});
+}
 
 /** The gateway on Express 5: `expressMetrics` first, then one Express route per gateway route. */
 export function expressServer(o: ServerOptions): Promise<Listening> {
@@ -19,9 +27,11 @@ export function expressServer(o: ServerOptions): Promise<Listening> {
         try {
           const body = route.body ? await readBody(req, o.bodyLimit) : undefined;
           const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(req, l);
-          send(res, await route.handle({ params: req.params, headers: req.headers, body, setLabels }));
+          const signal = clientGoneSignal(res);
+          send(res, await route.handle({ params: req.params, headers: req.headers, body, setLabels, signal }));
         } catch (err) {
-          next(err);
+          if (route.error) send(res, route.error(err));
+          else next(err);
         }
       },
     );

@@ -1,11 +1,13 @@
 import { fastifyMetrics, setMetricsLabels } from '@gatewayz/metrics-fastify';
 import Fastify, { type FastifyReply } from 'fastify';
 import { type Listening, nodeServerOptions, urlOf } from '../internal/listen.js';
+import { clientGoneSignal, replyBody } from '../internal/streamReply.js';
 import { readBody } from '../readBody.js';
 import { errorReply, GatewayError, type Reply } from '../reply.js';
 import type { ServerOptions } from './serverOptions.js';
 
-const send = (reply: FastifyReply, r: Reply) => reply.code(r.status).headers(r.headers).send(r.body);
+// A streamed reply goes as a Readable: Fastify writes each chunk as it comes and destroys it if the client leaves.
+const send = (reply: FastifyReply, r: Reply) => reply.code(r.status).headers(r.headers).send(replyBody(r));
 
 /** The gateway on Fastify 5: the `fastifyMetrics` plugin, then one route per gateway route. */
 export async function fastifyServer(o: ServerOptions): Promise<Listening> {
@@ -26,9 +28,10 @@ export async function fastifyServer(o: ServerOptions): Promise<Listening> {
           const body = route.body ? await readBody(request.raw, o.bodyLimit) : undefined;
           const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(request, l);
           const params = request.params as Record<string, unknown>;
-          return send(reply, await route.handle({ params, headers: request.headers, body, setLabels }));
+          const signal = clientGoneSignal(reply.raw);
+          return send(reply, await route.handle({ params, headers: request.headers, body, setLabels, signal }));
         } catch (err) {
-          return send(reply, errorReply(err));
+          return send(reply, (route.error ?? errorReply)(err));
         }
       },
     });

@@ -2,6 +2,7 @@ import { koaMetrics, setMetricsLabels } from '@gatewayz/metrics-koa';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { type Listening, listenNode } from '../internal/listen.js';
+import { clientGoneSignal, replyBody } from '../internal/streamReply.js';
 import { isClientGone, readBody } from '../readBody.js';
 import { errorReply, GatewayError, type Reply } from '../reply.js';
 import type { ServerOptions } from './serverOptions.js';
@@ -9,7 +10,8 @@ import type { ServerOptions } from './serverOptions.js';
 function send(ctx: Context, r: Reply): void {
   ctx.status = r.status;
   ctx.set(r.headers);
-  ctx.body = r.body;
+  // A streamed reply goes as a Readable: Koa pipes each chunk as it comes and destroys it if the client leaves.
+  ctx.body = replyBody(r);
 }
 
 /** The gateway on Koa 3: `koaMetrics` first, an error boundary, then one @koa/router route per gateway route. */
@@ -19,9 +21,15 @@ export function koaServer(o: ServerOptions): Promise<Listening> {
   for (const route of o.routes) {
     const method = route.method === 'GET' ? 'get' : route.method === 'POST' ? 'post' : 'delete';
     router[method](route.path, async (ctx) => {
-      const body = route.body ? await readBody(ctx.req, o.bodyLimit) : undefined;
-      const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(ctx, l);
-      send(ctx, await route.handle({ params: ctx.params, headers: ctx.headers, body, setLabels }));
+      try {
+        const body = route.body ? await readBody(ctx.req, o.bodyLimit) : undefined;
+        const setLabels = (l: { provider: string; model: string }) => setMetricsLabels(ctx, l);
+        const signal = clientGoneSignal(ctx.res);
+        send(ctx, await route.handle({ params: ctx.params, headers: ctx.headers, body, setLabels, signal }));
+      } catch (err) {
+        if (!route.error) throw err;
+        send(ctx, route.error(err));
+      }
     });
   }
   // A client that hangs up mid-request is an ordinary event, which the adapter records as 499; Koa's

@@ -75,10 +75,10 @@ function promSamples(text: string): Map<string, number> {
   return out;
 }
 
-function handlersFor(append: () => string | Promise<string>) {
+function handlersFor(append: () => string | Promise<string>, appendTimeoutMs?: number) {
   const collector = new MetricsCollector();
   collector.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.2, statusCode: 200 });
-  return createMetricsHandlers({ collector, adminToken: null, append });
+  return createMetricsHandlers({ collector, adminToken: null, append, ...(appendTimeoutMs && { appendTimeoutMs }) });
 }
 const get = (accept?: string) => ({ method: 'GET', headers: accept ? { accept } : {} });
 
@@ -233,6 +233,25 @@ describe('append: prom-client output converted to the negotiated format', () => 
       expect(exp.samples.find((s) => s.labels.reason === 'append_error')!.value).toBe(4);
       expect(exp.samples.find((s) => s.name === 'http_requests_total')!.value).toBe(1);
     }
+  });
+
+  it('an append that never settles cannot stall the scrape: after appendTimeoutMs it serves our families, counted', async () => {
+    const h = handlersFor(() => new Promise<string>(() => {}), 50);
+    for (const accept of [undefined, OM_ACCEPT, PROTO_ACCEPT]) {
+      const started = performance.now();
+      const r = await h.metrics(get(accept));
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(r.status).toBe(200);
+      if (accept === PROTO_ACCEPT) expect(decodeDelimited(r.body as Buffer).length).toBeGreaterThan(10);
+      else if (accept) strictOpenMetrics(String(r.body));
+    }
+    const exp = parseExposition(String((await h.metrics(get())).body));
+    expect(exp.samples.find((s) => s.labels.reason === 'append_timeout')!.value).toBe(4);
+    expect(exp.samples.find((s) => s.name === 'http_requests_total')!.value).toBe(1);
+    // A slow append that settles in time is still served.
+    const text = await snapshotOf();
+    const slow = handlersFor(() => new Promise<string>((r) => setTimeout(r, 20, text)), 2000);
+    expect(String((await slow.metrics(get())).body)).toContain('process_cpu_user_seconds_total');
   });
 });
 

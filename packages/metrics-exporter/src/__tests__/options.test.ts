@@ -61,6 +61,8 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
     [{ scrapeAuth: 'token' }, 'option "scrapeAuth" must be an object, got the string "token"'],
     [{ dashboard: { intervalMs: '1000' } }, 'option "dashboard.intervalMs" must be a number, got the string "1000"'],
     [{ exporter: {} }, 'option "exporter" must be a PrometheusExporter'],
+    [{ appendTimeoutMs: 0 }, 'appendTimeoutMs must be a number of milliseconds above 0, got 0'],
+    [{ appendTimeoutMs: '5s' }, 'option "appendTimeoutMs" must be a number, got the string "5s"'],
   ])('%j names what was given', (o, message) => {
     expect(thrown(handlers(o)).message).toBe(P + message);
   });
@@ -78,6 +80,7 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
       prefix: '/m',
       scrapeAuth: { bearerToken: TOKEN, basic: { username: 'prom', password: 'pw' } },
       append: () => '',
+      appendTimeoutMs: 2000,
       dashboard: { intervalMs: 500, title: 't' },
       protobuf: false,
     };

@@ -11,7 +11,24 @@ export const APPEND_REASONS = {
   clash: 'append_clash',
   /** An appended line that is neither a sample nor a comment: left out. */
   invalidLine: 'append_invalid_line',
+  /** `append` did not settle within `appendTimeoutMs`: the scrape carries only our families. */
+  timeout: 'append_timeout',
 } as const;
+
+/** How long a scrape waits for `append` by default, in milliseconds (Prometheus' own scrape timeout is 10 s). */
+export const DEFAULT_APPEND_TIMEOUT_MS = 5000;
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** `value`, or `TIMED_OUT` once `ms` have passed; the timer never outlives the race. */
+function within<T>(value: T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT);
+  });
+  return Promise.race([value, late]).finally(() => clearTimeout(timer));
+}
 
 let ours: ReadonlySet<string> | undefined;
 /** Every series name our own families may write, in any format. */
@@ -30,19 +47,25 @@ function ourNames(): ReadonlySet<string> {
 
 /**
  * Calls `append` and reads what it returns (0.0.4 or OpenMetrics text) into families that can be
- * rendered in any scrape format beside ours. Never throws: failures, unreadable lines and families
- * whose names clash with ours are left out and counted under `count(reason, n)`.
+ * rendered in any scrape format beside ours. Never throws: failures, an `append` that has not settled
+ * after `timeoutMs`, unreadable lines and families whose names clash with ours are left out and counted
+ * under `count(reason, n)`.
  */
 export async function readAppended(
   append: (format: ExpositionFormat) => string | Promise<string>,
   format: ScrapeFormat,
   count: (reason: string, n: number) => void,
+  timeoutMs: number = DEFAULT_APPEND_TIMEOUT_MS,
 ): Promise<ParsedFamily[]> {
   let text: unknown;
   try {
-    text = await append(format === 'protobuf' ? 'text' : format);
+    text = await within(append(format === 'protobuf' ? 'text' : format), timeoutMs);
   } catch {
     count(APPEND_REASONS.error, 1);
+    return [];
+  }
+  if (text === TIMED_OUT) {
+    count(APPEND_REASONS.timeout, 1);
     return [];
   }
   if (typeof text !== 'string') {

@@ -47,6 +47,7 @@ export const HANDLERS_OPTIONS: OptionSchema<MetricsHandlersOptions> = {
   prefix: 'string',
   scrapeAuth: SCRAPE_AUTH,
   append: 'function',
+  appendTimeoutMs: 'number',
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
 };
@@ -57,6 +58,7 @@ export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
   adminToken: ADMIN_TOKEN,
   scrapeAuth: SCRAPE_AUTH,
   append: HANDLERS_OPTIONS.append,
+  appendTimeoutMs: 'number',
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
   exclude: ['string', 'regexp', 'function', 'array'],

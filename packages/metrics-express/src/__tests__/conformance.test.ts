@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import { listenNode, runConformanceSuite } from '@gatewayz/test-utils';
+import { pipeline } from 'node:stream';
+import { chunkStream, listenNode, runConformanceSuite } from '@gatewayz/test-utils';
 import type { Express, Router } from 'express';
 import express5 from 'express';
 import express4 from 'express4';
@@ -34,6 +35,10 @@ function buildApp(express: ExpressFactory, metrics: ExpressMetricsOptions | fals
   app.post('/api/upload', (req, res) => {
     req.resume();
     req.on('end', () => res.json({ ok: true }));
+  });
+  app.get('/api/stream', (req, res) => {
+    res.type('text/plain');
+    pipeline(chunkStream(req.query), res, () => {});
   });
   const v1 = express.Router();
   v1.get('/items/:itemId', (req, res) => {

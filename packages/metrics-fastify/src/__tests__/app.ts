@@ -1,3 +1,4 @@
+import { chunkStream } from '@gatewayz/test-utils';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type FastifyMetricsOptions, fastifyMetrics, setMetricsLabels } from '../index.js';
 
@@ -18,6 +19,9 @@ export async function buildApp(metrics: FastifyMetricsOptions | false): Promise<
   app.get('/api/unavailable', async (_request, reply) => reply.code(503).type('text/plain').send('unavailable'));
   app.get('/healthz', async (_request, reply) => reply.type('text/plain').send('ok'));
   app.post('/api/upload', async () => ({ ok: true }));
+  app.get('/api/stream', async (request, reply) =>
+    reply.type('text/plain').send(chunkStream(request.query as Record<string, unknown>)),
+  );
   await app.register(
     async (v1) => {
       v1.get('/items/:itemId', async (request) => ({ itemId: (request.params as { itemId: string }).itemId }));

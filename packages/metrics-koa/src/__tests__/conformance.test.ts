@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { listenNode, runConformanceSuite } from '@gatewayz/test-utils';
+import { chunkStream, listenNode, runConformanceSuite } from '@gatewayz/test-utils';
 import Router from '@koa/router';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
@@ -31,6 +31,10 @@ function buildApp(Koa: typeof Koa3, metrics: KoaMetricsOptions | false): Koa3 {
   router.post('/api/upload', async (ctx) => {
     for await (const _ of ctx.req);
     ctx.body = { ok: true };
+  });
+  router.get('/api/stream', (ctx) => {
+    ctx.type = 'text/plain';
+    ctx.body = chunkStream(ctx.query);
   });
   router.get('/healthz', (ctx) => {
     ctx.type = 'text/plain';

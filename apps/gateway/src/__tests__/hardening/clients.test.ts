@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { type Sample, sampleValue } from '@gatewayz/test-utils';
+import { ODD_METHODS, type Sample, sampleValue } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMEWORKS, type Gateway, startGateway } from '../../gateway.js';
 import { http, scrape, spawnCli, sumOf } from './helpers.js';
@@ -92,31 +92,15 @@ describe.each(FRAMEWORKS)('on %s', (framework) => {
     collector.reset();
     await http(`${gw.url}/api/models`);
     await http(`${gw.url}/api/chat`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-    const odd = [
-      'PROPFIND',
-      'PROPPATCH',
-      'MKCOL',
-      'COPY',
-      'MOVE',
-      'LOCK',
-      'UNLOCK',
-      'SEARCH',
-      'REPORT',
-      'MKACTIVITY',
-      'CHECKOUT',
-      'MERGE',
-      'NOTIFY',
-      'PURGE',
-    ];
-    for (const method of odd) await http(`${gw.url}/api/models`, { method });
+    for (const method of ODD_METHODS) await http(`${gw.url}/api/models`, { method });
     await http(`${gw.url}/api/models`, { method: 'DELETE' });
     await http(`${gw.url}/api/models`, { method: 'HEAD' });
-    const s = await until(gw.url, (x) => sumOf(x, 'http_requests_total') >= odd.length + 4);
+    const s = await until(gw.url, (x) => sumOf(x, 'http_requests_total') >= ODD_METHODS.length + 4);
     const byMethod: Record<string, number> = {};
     for (const x of s.filter((y) => y.name === 'http_requests_total')) {
       byMethod[x.labels.method!] = (byMethod[x.labels.method!] ?? 0) + x.value;
     }
-    expect(byMethod).toEqual({ GET: 1, POST: 1, _OTHER: odd.length, DELETE: 1, HEAD: 1 });
+    expect(byMethod).toEqual({ GET: 1, POST: 1, _OTHER: ODD_METHODS.length, DELETE: 1, HEAD: 1 });
     expect(sampleValue(s, 'gatewayz_metrics_label_overflow_total', { label: 'method' })).toBe(0);
   });
 

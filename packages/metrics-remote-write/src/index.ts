@@ -1,0 +1,4 @@
+export type { RemoteWriteErrorCode } from './remoteWriteError.js';
+export { RemoteWriteError } from './remoteWriteError.js';
+export type { FlushResult, RemoteWriterOptions, RemoteWriteStats } from './remoteWriter.js';
+export { parseRetryAfter, RemoteWriter } from './remoteWriter.js';

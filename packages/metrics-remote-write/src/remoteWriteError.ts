@@ -1,0 +1,44 @@
+export const REMOTE_WRITE_PACKAGE = '@gatewayz/metrics-remote-write';
+
+/**
+ * Why a WriteRequest was not accepted. `REJECTED`: a 4xx other than 429, never retried (a 404, 405, 415 or
+ * 400 usually means the url is not a remote-write endpoint). `SERVER_ERROR`/`NETWORK`: a 5xx or 429, or no
+ * answer (these are retried; a flush sees them as `RETRIES_EXHAUSTED` once the retries are spent).
+ * `SNAPSHOT_FAILED`: the collector's state could not be read.
+ */
+export type RemoteWriteErrorCode = 'REJECTED' | 'SERVER_ERROR' | 'NETWORK' | 'RETRIES_EXHAUSTED' | 'SNAPSHOT_FAILED';
+
+/** The error `flush()`/`stop()` reject with and `onError` receives; the message starts with the package name. */
+export class RemoteWriteError extends Error {
+  readonly code: RemoteWriteErrorCode;
+  /** The receiver's HTTP status, when it answered. */
+  readonly status: number | undefined;
+  /** The receiver's answer body, when it answered. */
+  readonly body: string | undefined;
+  /** Whether the writer retries this kind of failure (5xx, 429, network). */
+  readonly retryable: boolean;
+  /** The receiver's `Retry-After`, in seconds, when it sent one. */
+  readonly retryAfterSeconds: number | undefined;
+  /** The message without the package name. */
+  readonly detail: string;
+
+  constructor(
+    code: RemoteWriteErrorCode,
+    detail: string,
+    extra: {
+      status?: number | undefined;
+      body?: string | undefined;
+      retryable?: boolean;
+      retryAfterSeconds?: number | undefined;
+    },
+  ) {
+    super(`${REMOTE_WRITE_PACKAGE}: ${detail}`);
+    this.name = 'RemoteWriteError';
+    this.code = code;
+    this.detail = detail;
+    this.status = extra.status;
+    this.body = extra.body;
+    this.retryable = extra.retryable ?? false;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
+  }
+}
