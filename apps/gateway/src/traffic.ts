@@ -6,7 +6,9 @@ const USAGE = `Usage: traffic [--url http://127.0.0.1:8000] [--duration 60] [--r
                [--outage-provider anthropic | --no-outage] [--seed N]
 
 Drives a realistic mix against a running demo gateway: repeated prompts (cache hits), fresh prompts on
-several models, reads, a few bad requests (400/413), and a provider outage from 40% to 60% of the run.
+several models, OpenAI-compatible calls to /v1/chat/completions (plain and streamed, a few left mid-stream)
+from three tenants' API keys, reads, a few bad requests (400/401/413), and a provider outage from 40% to
+60% of the run.
 The admin route uses METRICS_ADMIN_TOKEN when it is set.`;
 
 async function main(): Promise<void> {

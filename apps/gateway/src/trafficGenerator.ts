@@ -28,7 +28,7 @@ export interface TrafficReport {
   skipped: number;
   /** Answers by status code; `0` counts network failures. */
   byStatus: Record<string, number>;
-  /** Requests by kind (`chat`, `repeat`, `bad_json`, …). */
+  /** Requests by kind (`chat`, `repeat`, `openai`, `openai_stream`, `openai_stream_abort`, `bad_json`, …). */
   byKind: Record<string, number>;
   /** Chat answers served from the gateway's cache. */
   cached: number;
@@ -64,11 +64,42 @@ const POPULAR = [
 const WORDS =
   'gateway model prompt latency cache token provider request error budget alert dashboard query window'.split(' ');
 
+/** The API keys of the OpenAI-compatible calls: three tenants, one much busier than the others. */
+export const TRAFFIC_API_KEYS: readonly string[] = ['demo-key-team-a', 'demo-key-team-b', 'demo-key-team-c'];
+const KEYS: [string, number][] = TRAFFIC_API_KEYS.map((k, i) => [k, [6, 3, 1][i]!]);
+
 interface Planned {
   kind: string;
   method: 'GET' | 'POST';
   path: string;
   body?: string;
+  headers?: Record<string, string>;
+  /** Read a streamed answer to its end, or leave after its first chunk. */
+  stream?: 'read' | 'leave';
+}
+
+const words = (random: Random) =>
+  Array.from({ length: 4 + Math.floor(random() * 10) }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
+
+/** An OpenAI-compatible call (`POST /v1/chat/completions`), plain or streamed, under one of the tenants' keys. */
+function openAi(random: Random, n: number): Planned {
+  const key = pick(random, KEYS);
+  const model = pick(random, MODELS);
+  const streamed = random() < 0.6;
+  const leave = streamed && random() < 0.08;
+  const body = {
+    model,
+    messages: [{ role: 'user', content: `#${n} ${words(random)}` }],
+    ...(streamed && { stream: true, stream_options: { include_usage: true } }),
+  };
+  return {
+    kind: leave ? 'openai_stream_abort' : streamed ? 'openai_stream' : 'openai',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${key}` },
+    ...(streamed && { stream: leave ? 'leave' : 'read' }),
+  };
 }
 
 function pick<T>(random: Random, weighted: [T, number][]): T {
@@ -82,7 +113,10 @@ function pick<T>(random: Random, weighted: [T, number][]): T {
   return weighted[weighted.length - 1]![0];
 }
 
-/** The request mix: repeated prompts (cache hits), fresh prompts, several models, a few reads and bad requests. */
+/**
+ * The request mix: repeated prompts (cache hits), fresh prompts, several models, OpenAI-compatible calls (plain,
+ * streamed, a few left mid-stream) from three tenants, a few reads and bad requests.
+ */
 function plan(random: Random, n: number): Planned {
   const chat = (kind: string, body: unknown): Planned => ({
     kind,
@@ -98,13 +132,8 @@ function plan(random: Random, n: number): Planned {
       ? chat('repeat', { message: prompt })
       : chat('repeat', { message: prompt, model: pick(random, MODELS) });
   }
-  if (r < 0.87) {
-    const words = Array.from(
-      { length: 4 + Math.floor(random() * 10) },
-      () => WORDS[Math.floor(random() * WORDS.length)],
-    );
-    return chat('chat', { message: `#${n} ${words.join(' ')}`, model: pick(random, MODELS) });
-  }
+  if (r < 0.79) return chat('chat', { message: `#${n} ${words(random)}`, model: pick(random, MODELS) });
+  if (r < 0.88) return openAi(random, n);
   if (r < 0.93) {
     const path = pick<string>(random, [
       ['/api/models', 2],
@@ -113,7 +142,11 @@ function plan(random: Random, n: number): Planned {
     ]);
     return { kind: 'read', method: 'GET', path };
   }
-  const bad = Math.floor(random() * 4);
+  const bad = Math.floor(random() * 5);
+  if (bad === 4) {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    return { kind: 'no_api_key', method: 'POST', path: '/v1/chat/completions', body };
+  }
   if (bad === 0) return { kind: 'bad_json', method: 'POST', path: '/api/chat', body: '{"message": "unterminated' };
   if (bad === 1) return chat('missing_message', { model: 'gpt-4o' });
   if (bad === 2) return chat('unknown_model', { message: 'hello', model: 'gpt-9-ultra' });
@@ -158,16 +191,23 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
     try {
       const res = await fetch(base + p.path, {
         method: p.method,
-        ...(p.body !== undefined && { body: p.body, headers: { 'content-type': 'application/json' } }),
+        ...(p.body !== undefined && { body: p.body, headers: { 'content-type': 'application/json', ...p.headers } }),
         signal: AbortSignal.timeout(10_000),
       });
       status = res.status;
-      const text = await res.text();
-      if (status === 200 && p.path === '/api/chat') {
-        secondStatus.chat++;
-        if ((JSON.parse(text) as { cached?: boolean }).cached) {
-          report.cached++;
-          secondStatus.cached++;
+      if (p.stream === 'leave' && res.body) {
+        // A client that goes away mid-stream: the first chunk, then hang up (the gateway records a 499).
+        const reader = res.body.getReader();
+        await reader.read();
+        await reader.cancel();
+      } else {
+        const text = await res.text();
+        if (status === 200 && p.path === '/api/chat') {
+          secondStatus.chat++;
+          if ((JSON.parse(text) as { cached?: boolean }).cached) {
+            report.cached++;
+            secondStatus.cached++;
+          }
         }
       }
     } catch {
