@@ -235,6 +235,38 @@ describe('queue and breaker', () => {
     expect(w.stats().lastSuccessMs).toBeGreaterThan(opened);
   });
 
+  it('stop() with a dead receiver and an open breaker probes once and rejects at once, not after the reset', async () => {
+    const rx = await receiver(status(503, 'down'));
+    const w = new RemoteWriter({
+      url: rx.url,
+      collector: collector(),
+      intervalSeconds: 0.02,
+      maxRetries: 5,
+      minBackoffSeconds: 0.01,
+      maxBackoffSeconds: 0.02,
+      breakerThreshold: 2,
+      breakerResetSeconds: 60,
+      ...quiet,
+    });
+    w.start();
+    const end = Date.now() + 5000;
+    while (w.stats().breaker !== 'open' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(w.stats().breaker).toBe('open');
+    const hitsBefore = rx.hits.length;
+    const t0 = Date.now();
+    const e = (await w.stop().catch((x: unknown) => x)) as RemoteWriteError;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(e.code).toBe('CIRCUIT_OPEN');
+    expect(e.message).toMatch(
+      /circuit breaker is open .*last error: the receiver at .* answered 503 Service Unavailable: "down"/,
+    );
+    // One probe, no retry storm.
+    expect(rx.hits.length - hitsBefore).toBe(1);
+    const s = w.stats();
+    expect(s.queueLength).toBe(0);
+    expect(s.requestsSent).toBe(0);
+  });
+
   it('CircuitBreaker: threshold, half-open after the reset time, a failed probe reopens', () => {
     const b = new CircuitBreaker(2, 100);
     b.failure(0);
