@@ -195,6 +195,7 @@ export class RemoteWriter {
   /** Flushes waiting: while one is, an open breaker fails requests at once instead of holding them. */
   private flushWaiters = 0;
   private lastAttemptError: RemoteWriteError | undefined;
+  private lastTimestampMs = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private readonly counts = {
     samplesSent: 0,
@@ -378,7 +379,9 @@ export class RemoteWriter {
   }
 
   private async enqueueSnapshot(): Promise<void> {
-    const timestampMs = this.now();
+    // Strictly increasing: two snapshots in one millisecond would be a duplicate sample with another value (a 400).
+    const timestampMs = Math.max(Math.round(this.now()), this.lastTimestampMs + 1);
+    this.lastTimestampMs = timestampMs;
     const families = decodeExposition(await this.exporter.exportProtobuf());
     const series = toTimeSeries(families, {
       externalLabels: this.externalLabels,
