@@ -176,7 +176,8 @@ describe.each(FRAMEWORKS)('the OpenAI-compatible API on %s, through the official
         if ((c.choices[0]?.delta.content ?? '') !== '') ttft ??= performance.now() - t0;
       }
       expect(ttft, model).toBeGreaterThanOrEqual(expected - 2);
-      expect(ttft, model).toBeLessThan(expected + 60);
+      // Warm, the client sees the delay plus 10-20 ms (a cold first request adds about 60 ms); the margin is for a busy CI.
+      expect(ttft, model).toBeLessThan(expected + 80);
       // The gateway measured the same, at the first upstream chunk.
       const r = results.slice(before).find((x) => x.model === model)!;
       expect(r).toMatchObject({ provider, stream: true, statusCode: 200 });
