@@ -10,7 +10,9 @@ const USAGE = `Usage: gatewayz-demo [--framework express|fastify|koa] [--port 80
                     [--latency-scale X] [--upstream-base-port B] [--workers N [--metrics-port P]]
 
   --latency-scale X   multiplies the simulated providers' latency (default 1; 100 makes every call take
-                      its provider's maximum, 1-2 s: handy to watch in-flight requests or a graceful stop)
+                      its provider's maximum, 1-2 s: handy to watch in-flight requests or a graceful stop);
+                      streamed answers scale too (time to first token and token pace), so above about 15
+                      their first token outlasts the gateway's 5 s upstream timeout (504)
   --upstream-base-port B
                       the simulated upstreams listen on 127.0.0.1:B, B+1, ... in the order
                       ${UPSTREAMS.join(', ')} (UPSTREAM_BASE_PORT; default 0: random ports);

@@ -279,7 +279,7 @@ export class GatewayService {
    * The client's stream: each upstream chunk re-labelled with the gateway's id and model and written at once,
    * the usage chunk only when the client asked for it, then `[DONE]`. `done` is called once, at the end, with
    * 200, 499 (the client left: the framework ended this iteration, or the signal aborted the upstream read) or
-   * 502 (the upstream failed mid-stream: the client gets an error event).
+   * 502 or 504 (the upstream failed or went silent mid-stream: the client gets an error event, as OpenAI sends).
    */
   private async *relay(
     stream: UpstreamStream,
@@ -317,11 +317,11 @@ export class GatewayService {
       yield 'data: [DONE]\n\n';
     } catch (err) {
       if (signal.aborted) return;
-      status = 502;
       const e =
         err instanceof UpstreamError
           ? upstreamFailure(err, model)
           : new GatewayError(502, 'upstream_error', `${model.provider} sent a malformed stream`);
+      status = e.status;
       yield `data: ${JSON.stringify({ error: { message: e.message, type: 'api_error', param: null, code: e.code } })}\n\n`;
     } finally {
       stream.cancel();

@@ -210,8 +210,10 @@ export class ProviderClient {
         }
         return { first: first.value, firstAt, rest: rest(), cancel };
       } catch (err) {
+        // Read the reason before cancel() aborts the controller: a timeout is a TimeoutError there.
+        const reason = ac.signal.aborted ? ac.signal.reason : err;
         cancel();
-        last = unreachable(provider, ac.signal.reason ?? err);
+        last = unreachable(provider, reason);
       }
     }
     throw last ?? new UpstreamError(provider, undefined, false, `${provider} failed`);

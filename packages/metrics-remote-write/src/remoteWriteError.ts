@@ -4,9 +4,16 @@ export const REMOTE_WRITE_PACKAGE = '@gatewayz/metrics-remote-write';
  * Why a WriteRequest was not accepted. `REJECTED`: a 4xx other than 429, never retried (a 404, 405, 415 or
  * 400 usually means the url is not a remote-write endpoint). `SERVER_ERROR`/`NETWORK`: a 5xx or 429, or no
  * answer (these are retried; a flush sees them as `RETRIES_EXHAUSTED` once the retries are spent).
+ * `CIRCUIT_OPEN`: a flush or stop found the breaker open after its probe failed (it does not wait for the reset).
  * `SNAPSHOT_FAILED`: the collector's state could not be read.
  */
-export type RemoteWriteErrorCode = 'REJECTED' | 'SERVER_ERROR' | 'NETWORK' | 'RETRIES_EXHAUSTED' | 'SNAPSHOT_FAILED';
+export type RemoteWriteErrorCode =
+  | 'REJECTED'
+  | 'SERVER_ERROR'
+  | 'NETWORK'
+  | 'RETRIES_EXHAUSTED'
+  | 'CIRCUIT_OPEN'
+  | 'SNAPSHOT_FAILED';
 
 /** The error `flush()`/`stop()` reject with and `onError` receives; the message starts with the package name. */
 export class RemoteWriteError extends Error {

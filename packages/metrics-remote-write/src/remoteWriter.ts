@@ -192,6 +192,10 @@ export class RemoteWriter {
   private draining: Promise<void> | undefined;
   private readonly breakerWait: { wake?: () => void } = {};
   private probeNow = false;
+  /** Flushes waiting: while one is, an open breaker fails requests at once instead of holding them. */
+  private flushWaiters = 0;
+  private lastAttemptError: RemoteWriteError | undefined;
+  private lastTimestampMs = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private readonly counts = {
     samplesSent: 0,
@@ -288,9 +292,15 @@ export class RemoteWriter {
     await this.enqueueSnapshot();
     const waiting = [...(this.inFlight ? [this.inFlight] : []), ...this.queue].map((p) => p.done);
     this.probeNow = true;
+    this.flushWaiters++;
     this.breakerWait.wake?.();
     void this.drain();
-    const outcomes = await Promise.all(waiting);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await Promise.all(waiting);
+    } finally {
+      this.flushWaiters--;
+    }
     const result: FlushResult = { requests: 0, samplesSent: 0, samplesDropped: 0 };
     for (const o of outcomes) {
       if (o.kind === 'failed') throw o.error;
@@ -369,7 +379,9 @@ export class RemoteWriter {
   }
 
   private async enqueueSnapshot(): Promise<void> {
-    const timestampMs = this.now();
+    // Strictly increasing: two snapshots in one millisecond would be a duplicate sample with another value (a 400).
+    const timestampMs = Math.max(Math.round(this.now()), this.lastTimestampMs + 1);
+    this.lastTimestampMs = timestampMs;
     const families = decodeExposition(await this.exporter.exportProtobuf());
     const series = toTimeSeries(families, {
       externalLabels: this.externalLabels,
@@ -427,10 +439,22 @@ export class RemoteWriter {
   private async sendWithRetries(p: Pending): Promise<Outcome> {
     let attempt = 0;
     for (;;) {
-      // An open breaker holds every call until it half-opens (or a flush asks for a probe).
+      // An open breaker holds every call until it half-opens (a flush makes one probe at once). With a
+      // flush (or stop) waiting, and its probe failed, the requests fail now: a flush never waits for a reset.
       for (;;) {
         const wait = this.breaker.waitMs(Date.now());
         if (wait <= 0 || this.probeNow) break;
+        if (this.flushWaiters > 0) {
+          const last = this.lastAttemptError;
+          return {
+            kind: 'failed',
+            error: new RemoteWriteError(
+              'CIRCUIT_OPEN',
+              `not sent: the circuit breaker is open (half-opens in ${(wait / 1000).toFixed(1)}s)${last ? `; last error: ${last.detail}` : ''}`,
+              { status: last?.status, body: last?.body },
+            ),
+          };
+        }
         await sleep(wait, this.breakerWait);
       }
       this.probeNow = false;
@@ -443,6 +467,7 @@ export class RemoteWriter {
         return { kind: 'sent', samples: p.samples };
       }
       const error = result.error;
+      this.lastAttemptError = error;
       if (!error.retryable) {
         // The receiver answered: it is up, but refuses this request. Retrying would get the same answer.
         this.breaker.success();

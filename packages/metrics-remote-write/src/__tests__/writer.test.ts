@@ -6,6 +6,7 @@ import { parseExposition, sampleValue } from '@gatewayz/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRetryAfter, type RemoteWriteError, RemoteWriter } from '../index.js';
 import { CircuitBreaker } from '../internal/breaker.js';
+import { ProtoReader } from '../internal/protoReader.js';
 import { snappyUncompress } from '../internal/snappy.js';
 
 // A local fake receiver: each request is recorded and answered by `answer` (or left hanging).
@@ -75,6 +76,34 @@ describe('requests', () => {
     });
     await basic.flush();
     expect(rx.hits[1]!.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+  });
+
+  it('snapshots taken in the same millisecond get increasing timestamps (no duplicate sample)', async () => {
+    const rx = await receiver(status(204));
+    const w = new RemoteWriter({ url: rx.url, collector: collector(), now: () => 1_700_000_000_000 });
+    await w.flush();
+    await w.flush();
+    const firstTimestamp = (body: Buffer) => {
+      // WriteRequest.timeseries[0].samples[0].timestamp
+      const ts = new ProtoReader(snappyUncompress(new Uint8Array(body)));
+      ts.tag();
+      const t = ts.sub();
+      for (;;) {
+        const [f, wire] = t.tag();
+        if (f !== 2) {
+          t.skip(wire);
+          continue;
+        }
+        const sample = t.sub();
+        sample.tag();
+        sample.double();
+        sample.tag();
+        return sample.int64();
+      }
+    };
+    expect([firstTimestamp(rx.hits[0]!.body), firstTimestamp(rx.hits[1]!.body)]).toEqual([
+      1_700_000_000_000, 1_700_000_000_001,
+    ]);
   });
 
   it('a 415 is a clear error naming the status and the body, sent once, never retried', async () => {
@@ -233,6 +262,38 @@ describe('queue and breaker', () => {
     expect(w.stats().requestsSent).toBeGreaterThan(0);
     await w.stop();
     expect(w.stats().lastSuccessMs).toBeGreaterThan(opened);
+  });
+
+  it('stop() with a dead receiver and an open breaker probes once and rejects at once, not after the reset', async () => {
+    const rx = await receiver(status(503, 'down'));
+    const w = new RemoteWriter({
+      url: rx.url,
+      collector: collector(),
+      intervalSeconds: 0.02,
+      maxRetries: 5,
+      minBackoffSeconds: 0.01,
+      maxBackoffSeconds: 0.02,
+      breakerThreshold: 2,
+      breakerResetSeconds: 60,
+      ...quiet,
+    });
+    w.start();
+    const end = Date.now() + 5000;
+    while (w.stats().breaker !== 'open' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(w.stats().breaker).toBe('open');
+    const hitsBefore = rx.hits.length;
+    const t0 = Date.now();
+    const e = (await w.stop().catch((x: unknown) => x)) as RemoteWriteError;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(e.code).toBe('CIRCUIT_OPEN');
+    expect(e.message).toMatch(
+      /circuit breaker is open .*last error: the receiver at .* answered 503 Service Unavailable: "down"/,
+    );
+    // One probe, no retry storm.
+    expect(rx.hits.length - hitsBefore).toBe(1);
+    const s = w.stats();
+    expect(s.queueLength).toBe(0);
+    expect(s.requestsSent).toBe(0);
   });
 
   it('CircuitBreaker: threshold, half-open after the reset time, a failed probe reopens', () => {
