@@ -6,6 +6,7 @@
 // immediate 204, so flush() measures our work only. See docs/BENCHMARKS.md.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +44,29 @@ const time = async (f) => {
   return performance.now() - t0;
 };
 
+// The longest the event loop is held during a flush (the exporter's sync protobuf render, then each of our steps).
+const loop = monitorEventLoopDelay({ resolution: 1 });
+const blockMs = [];
+const gapMs = [];
+for (let r = 0; r < 5; r++) {
+  loop.reset();
+  loop.enable();
+  // A 1 ms ticker too: its longest gap is the longest hold, measured another way.
+  let last = performance.now();
+  let gap = 0;
+  const tick = setInterval(() => {
+    const t = performance.now();
+    gap = Math.max(gap, t - last);
+    last = t;
+  }, 1);
+  await new Promise((res) => setTimeout(res, 10));
+  await writer.flush();
+  await new Promise((res) => setTimeout(res, 20));
+  clearInterval(tick);
+  loop.disable();
+  blockMs.push(loop.max / 1e6);
+  gapMs.push(gap);
+}
 const exportMs = [];
 const flushMs = [];
 const snappyMs = [];
@@ -65,6 +89,8 @@ const out = {
     decodeConvertEncode: +(median(flushMs) - median(exportMs) - median(snappyMs)).toFixed(1),
     snappyCompress: +median(snappyMs).toFixed(1),
     flushTotal: +median(flushMs).toFixed(1),
+    maxEventLoopDelay: +median(blockMs).toFixed(1),
+    maxTimerGap: +median(gapMs).toFixed(1),
   },
   node: process.version,
 };
