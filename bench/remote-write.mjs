@@ -1,11 +1,12 @@
-// Remote-write cost for a large state: one snapshot of 1,000 endpoints (x 2 methods x 3 statuses, with
-// providers and models) read through the exporter's protobuf exposition, decoded, converted to a remote
+// Remote-write cost for a large state: one snapshot of 20,000 requests over 1,000 endpoints (with methods,
+// statuses, providers and models) read through the exporter's protobuf exposition, decoded, converted to a remote
 // write 1.0 WriteRequest, protobuf-encoded and snappy-compressed. Run on purpose (it asserts nothing):
 //   npx -y pnpm@12.4.2 --filter @gatewayz/metrics-remote-write build && node bench/remote-write.mjs
 // It imports the built package by path (bench/ does not list it as a dependency) and stubs fetch with an
 // immediate 204, so flush() measures our work only. See docs/BENCHMARKS.md.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +44,29 @@ const time = async (f) => {
   return performance.now() - t0;
 };
 
+// The longest the event loop is held during a flush (the exporter's sync protobuf render, then each of our steps).
+const loop = monitorEventLoopDelay({ resolution: 1 });
+const blockMs = [];
+const gapMs = [];
+for (let r = 0; r < 5; r++) {
+  loop.reset();
+  loop.enable();
+  // A 1 ms ticker too: its longest gap is the longest hold, measured another way.
+  let last = performance.now();
+  let gap = 0;
+  const tick = setInterval(() => {
+    const t = performance.now();
+    gap = Math.max(gap, t - last);
+    last = t;
+  }, 1);
+  await new Promise((res) => setTimeout(res, 10));
+  await writer.flush();
+  await new Promise((res) => setTimeout(res, 20));
+  clearInterval(tick);
+  loop.disable();
+  blockMs.push(loop.max / 1e6);
+  gapMs.push(gap);
+}
 const exportMs = [];
 const flushMs = [];
 const snappyMs = [];
@@ -65,6 +89,8 @@ const out = {
     decodeConvertEncode: +(median(flushMs) - median(exportMs) - median(snappyMs)).toFixed(1),
     snappyCompress: +median(snappyMs).toFixed(1),
     flushTotal: +median(flushMs).toFixed(1),
+    maxEventLoopDelay: +median(blockMs).toFixed(1),
+    maxTimerGap: +median(gapMs).toFixed(1),
   },
   node: process.version,
 };

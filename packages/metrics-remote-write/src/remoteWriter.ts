@@ -147,6 +147,8 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   return Math.max(0, (date - nowMs) / 1000);
 }
 
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const sleep = (ms: number, signal?: { wake?: () => void }) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -196,6 +198,7 @@ export class RemoteWriter {
   private flushWaiters = 0;
   private lastAttemptError: RemoteWriteError | undefined;
   private lastTimestampMs = Number.NEGATIVE_INFINITY;
+  private snapshotChain: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly counts = {
     samplesSent: 0,
@@ -378,17 +381,31 @@ export class RemoteWriter {
     return `${lines.join('\n')}\n`;
   }
 
-  private async enqueueSnapshot(): Promise<void> {
+  /** Snapshots are taken one at a time, so the queue's order is their timestamps' order (else: out-of-order 400s). */
+  private enqueueSnapshot(): Promise<void> {
+    const run = this.snapshotChain.then(() => this.takeSnapshot());
+    this.snapshotChain = run.catch(() => {});
+    return run;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const exposition = await this.exporter.exportProtobuf();
     // Strictly increasing: two snapshots in one millisecond would be a duplicate sample with another value (a 400).
     const timestampMs = Math.max(Math.round(this.now()), this.lastTimestampMs + 1);
     this.lastTimestampMs = timestampMs;
-    const families = decodeExposition(await this.exporter.exportProtobuf());
+    // Each step of a large state takes tens of milliseconds: give the event loop back between them.
+    await yieldToLoop();
+    const families = decodeExposition(exposition);
+    await yieldToLoop();
     const series = toTimeSeries(families, {
       externalLabels: this.externalLabels,
       nativeHistograms: this.nativeHistograms,
       timestampMs,
     });
-    const body = snappyCompress(encodeWriteRequest(series, families));
+    await yieldToLoop();
+    const encoded = encodeWriteRequest(series, families);
+    await yieldToLoop();
+    const body = snappyCompress(encoded);
     let settle!: (o: Outcome) => void;
     const done = new Promise<Outcome>((r) => (settle = r));
     this.queue.push({ body, samples: sampleCount(series), settle, done });

@@ -104,6 +104,21 @@ describe('requests', () => {
     expect([firstTimestamp(rx.hits[0]!.body), firstTimestamp(rx.hits[1]!.body)]).toEqual([
       1_700_000_000_000, 1_700_000_000_001,
     ]);
+    // Two flushes at once over a source whose first read is slow: still sent in timestamp order.
+    const c = collector();
+    let calls = 0;
+    const slowFirst = {
+      state: async () => {
+        if (calls++ === 0) await new Promise((r) => setTimeout(r, 100));
+        return c.state();
+      },
+    };
+    let clock = 1_800_000_000_000;
+    const w2 = new RemoteWriter({ url: rx.url, collector: slowFirst, now: () => clock++ });
+    await Promise.all([w2.flush(), w2.flush()]);
+    const sent = rx.hits.slice(2).map((h) => firstTimestamp(h.body));
+    expect(sent.length).toBe(2);
+    expect(sent[0]).toBeLessThan(sent[1]!);
   });
 
   it('a 415 is a clear error naming the status and the body, sent once, never retried', async () => {
