@@ -1,3 +1,4 @@
+import type { DropReason } from './errors.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import { LabelInterner, methodLabel, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './internal/labels.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -220,7 +221,7 @@ export class MetricsCollector {
     return typeof now === 'number' && Number.isFinite(now) ? now : Date.now();
   }
 
-  private drop(reason: string): void {
+  private drop(reason: DropReason): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 

@@ -1,3 +1,24 @@
+/**
+ * Why a recorded value was kept out of the statistics (`gatewayz_metrics_dropped_values_total{reason}`).
+ * `invalid_value`, `idle_series` and `collect_error` come from declared families.
+ */
+export type DropReason =
+  | 'invalid_latency'
+  | 'invalid_status'
+  | 'invalid_record'
+  | 'internal_error'
+  | 'invalid_value'
+  | 'idle_series'
+  | 'collect_error';
+
+/** The drop reasons every exposition shows, at 0 when nothing was dropped for them. */
+export const DROP_REASONS: readonly DropReason[] = Object.freeze([
+  'invalid_latency',
+  'invalid_status',
+  'invalid_record',
+  'internal_error',
+]);
+
 /** Codes carried by {@link MetricsError}. */
 export type MetricsErrorCode = 'INVALID_OPTION' | 'INCOMPATIBLE_STATE';
 

@@ -1,7 +1,7 @@
 export type { ExternalApiCall, RequestEnd, RequestRecord } from './collector.js';
 export { MetricsCollector, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './collector.js';
-export type { MetricsErrorCode } from './errors.js';
-export { MetricsError } from './errors.js';
+export type { DropReason, MetricsErrorCode } from './errors.js';
+export { DROP_REASONS, MetricsError } from './errors.js';
 export type { HealthReport, HealthStatus } from './health.js';
 export { evaluateHealth } from './health.js';
 export type { HealthThresholds, LabelLimits, MetricsCollectorOptions } from './options.js';

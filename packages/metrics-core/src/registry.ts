@@ -1,4 +1,4 @@
-import { MetricsError } from './errors.js';
+import { type DropReason, MetricsError } from './errors.js';
 import { OVERFLOW_LABEL, sanitizeLabel } from './internal/labels.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { type OptionSchema, validateOptions } from './validate.js';
@@ -179,7 +179,7 @@ interface Series {
 /** What a registry needs from its collector. */
 export interface RegistryContext {
   now: () => number;
-  drop: (reason: string) => void;
+  drop: (reason: DropReason) => void;
   sketchScale: number;
   slotMs: number;
   windowSlots: number;

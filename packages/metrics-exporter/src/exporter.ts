@@ -1,7 +1,7 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
 import { type CollectorState, type MetricsSnapshot, summarizeState, validateOptions } from '@gatewayz/metrics-core';
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
-import { partsOf, walkFamilies } from './internal/walk.js';
+import { partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { renderProtobuf } from './protobufFormat.js';
 import { type ExporterSelfState, GroupedTextWriter, renderText, timedChunks } from './textFormat.js';
@@ -169,7 +169,7 @@ export class PrometheusExporter {
   }
 
   /** Counts a refused admin or scrape request under `reason`. */
-  countRefusal(reason: string): void {
+  countRefusal(reason: RefusalReason): void {
     this.self.refusals[reason] = (this.self.refusals[reason] ?? 0) + 1;
   }
 }

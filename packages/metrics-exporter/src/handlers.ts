@@ -9,6 +9,7 @@ import {
   renderAppendedText,
 } from './internal/appended.js';
 import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
+import type { RefusalReason } from './internal/walk.js';
 import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
@@ -196,7 +197,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     return json(401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
   };
 
-  const countAppend = (reason: string, n: number) => {
+  const countAppend = (reason: RefusalReason, n: number) => {
     for (let i = 0; i < n; i++) exporter.countRefusal(reason);
   };
 

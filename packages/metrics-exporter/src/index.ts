@@ -28,5 +28,5 @@ export {
 export type { PromClientMetricsOptions, PromClientRegistryLike } from './promClient.js';
 export { registerPromClientMetrics } from './promClient.js';
 export { renderProtobuf } from './protobufFormat.js';
-export type { ExporterSelfState, MetricFamilyInfo, StatePart } from './textFormat.js';
+export type { ExporterSelfState, MetricFamilyInfo, RefusalReason, StatePart } from './textFormat.js';
 export { METRIC_FAMILIES, renderChunks, renderText } from './textFormat.js';

@@ -7,12 +7,13 @@ import {
   type HistogramData,
   type LabelPairs,
   partsOf,
+  type RefusalReason,
   type StatePart,
   walkFamilies,
 } from './internal/walk.js';
 import type { ExpositionFormat } from './negotiate.js';
 
-export type { ExporterSelfState, MetricFamilyInfo, StatePart };
+export type { ExporterSelfState, MetricFamilyInfo, RefusalReason, StatePart };
 export { METRIC_FAMILIES };
 
 const CHUNK = 64 * 1024;

@@ -137,6 +137,7 @@ describe('public API', () => {
         "DEFAULT_BUCKETS",
         "DEFAULT_HEALTH",
         "DEFAULT_LIMITS",
+        "DROP_REASONS",
         "LogSketch",
         "MetricsCollector",
         "MetricsError",

@@ -54,7 +54,7 @@ function ourNames(): ReadonlySet<string> {
 export async function readAppended(
   append: (format: ExpositionFormat) => string | Promise<string>,
   format: ScrapeFormat,
-  count: (reason: string, n: number) => void,
+  count: (reason: (typeof APPEND_REASONS)[keyof typeof APPEND_REASONS], n: number) => void,
   timeoutMs: number = DEFAULT_APPEND_TIMEOUT_MS,
 ): Promise<ParsedFamily[]> {
   let text: unknown;

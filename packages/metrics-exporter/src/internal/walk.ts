@@ -1,6 +1,7 @@
 import {
   type CollectorState,
   type CounterSeriesState,
+  DROP_REASONS,
   type FamilyState,
   type LatencySummary,
   type LogSketch,
@@ -36,6 +37,21 @@ export function partsOf(input: CollectorState | readonly StatePart[]): readonly 
 }
 
 /** Extra values the exporter itself owns (e.g. admin refusals). */
+/**
+ * Why the exporter refused a request (`gatewayz_metrics_admin_refusals_total{reason}`): the first five are always
+ * shown (at 0), the `append_*` ones when counted.
+ */
+export type RefusalReason =
+  | 'missing_token'
+  | 'wrong_token'
+  | 'disabled'
+  | 'method'
+  | 'unauthorized_scrape'
+  | 'append_error'
+  | 'append_clash'
+  | 'append_invalid_line'
+  | 'append_timeout';
+
 export interface ExporterSelfState {
   refusals: Record<string, number>;
 }
@@ -59,13 +75,18 @@ export interface FamilyWriter<L> {
   endFamily(): void;
 }
 
-const DROP_REASONS = ['invalid_latency', 'invalid_status', 'invalid_record', 'internal_error'];
 const OVERFLOW_LABELS = ['endpoint', 'method', 'provider', 'model', 'service'];
 const CARDINALITY_LABELS = ['endpoint', 'provider', 'model', 'service'];
 /** `state.cardinality` counts by list (`endpoints`); the label value names the label (`endpoint`), as the overflow family does. */
 const singular = (values: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/s$/, ''), v]));
-const REFUSALS = ['missing_token', 'wrong_token', 'disabled', 'method', 'unauthorized_scrape'];
+const REFUSALS: readonly RefusalReason[] = [
+  'missing_token',
+  'wrong_token',
+  'disabled',
+  'method',
+  'unauthorized_scrape',
+];
 
 const nan = (v: number | null) => (v === null ? Number.NaN : v);
 const avg = (w: { count: number; sum: number }) => (w.count > 0 ? w.sum / w.count : Number.NaN);
@@ -239,10 +260,11 @@ export function* walkFamilies<L>(
   yield* family(F.uptime, (p, e) => e(p.none, Math.max(0, (p.state.timestampMs - p.state.startMs) / 1000)));
   yield* declaredFamilies(parts, w);
 
-  const record = (key: string, known: string[], pick: (s: CollectorState) => Record<string, number>) => (p: Part) => {
-    const values = pick(p.state);
-    for (const k of new Set([...known, ...Object.keys(values)])) w.sample(p.lab([key, k]), values[k] ?? 0);
-  };
+  const record =
+    (key: string, known: readonly string[], pick: (s: CollectorState) => Record<string, number>) => (p: Part) => {
+      const values = pick(p.state);
+      for (const k of new Set([...known, ...Object.keys(values)])) w.sample(p.lab([key, k]), values[k] ?? 0);
+    };
   yield* family(
     F.dropped,
     record('reason', DROP_REASONS, (s) => s.dropped),
