@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
 import { createMetricsHandlers } from '@gatewayz/metrics-exporter';
-import { parseExposition, sampleValue } from '@gatewayz/test-utils';
+import { OPENMETRICS_ACCEPT, parseExposition, sampleValue, strictOpenMetrics } from '@gatewayz/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRetryAfter, type RemoteWriteError, RemoteWriter } from '../index.js';
 import { CircuitBreaker } from '../internal/breaker.js';
@@ -352,6 +352,12 @@ describe('self-metrics and options', () => {
     expect(sampleValue(samples, 'gatewayz_remote_write_queue_length')).toBe(0);
     expect(sampleValue(samples, 'gatewayz_remote_write_last_success_timestamp_seconds')).toBeGreaterThan(1.7e9);
     expect(samples.some((s) => s.name === 'http_requests_total')).toBe(true);
+    // The OpenMetrics rendering of the appended families passes the strict parser.
+    const om = await handlers.handle({ method: 'GET', path: '/metrics', headers: { accept: OPENMETRICS_ACCEPT } });
+    const families = strictOpenMetrics(String(om?.body));
+    const sent = families.find(([name]) => name === 'gatewayz_remote_write_samples_sent');
+    expect(sent?.[1]).toBe('counter');
+    expect(Number(sent?.[2][0]?.[2])).toBe(w.stats().samplesSent);
     await w.stop();
   });
 
