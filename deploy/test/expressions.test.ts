@@ -48,7 +48,7 @@ describe('substituteVariables', () => {
 describe('allExpressions', () => {
   it('lists the alerts, panel targets and variable queries', () => {
     const kinds = (k: string) => expressions.filter((e) => e.kind === k).length;
-    // The eleven of gatewayz_alerts and gatewayz_slo, and the three of gatewayz_ai.
+    // The eleven of gatewayz_alerts and gatewayz_slo, and the three of gatewayz_upstream.
     expect(kinds('alert')).toBe(14);
     // The SLO ratios: errors per request and slow requests, over 5m, 30m, 1h and 6h.
     expect(kinds('record')).toBe(8);

@@ -42,7 +42,7 @@ export const SHIPPED_RECORDS = ['errors_per_request', 'slow_requests'].flatMap((
 
 /**
  * The AI families of issue 11 (tokens, cost, streaming, tenants) and the labels they carry: the contract the AI usage
- * dashboard and the gatewayz_ai alerts are written against. Histograms list the family; their series are the
+ * dashboard and the gatewayz_upstream alerts are written against. Histograms list the family; their series are the
  * classic `_bucket`/`_sum`/`_count` and, in native-histogram mode, the family name itself.
  */
 export const AI_FAMILIES: Readonly<Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: string[] }>> = {
