@@ -1,5 +1,5 @@
 /**
- * Generates the seven Grafana dashboards in deploy/grafana/dashboards/ from one description, so that every
+ * Generates the eight Grafana dashboards in deploy/grafana/dashboards/ from one description, so that every
  * dashboard shares the same variables, datasource wiring, units and layout rules.
  *
  *   npx tsx scripts/generate-dashboards.ts          write the JSON files
@@ -7,7 +7,8 @@
  *
  * Conventions:
  * - Every query filters on the `job` and `instance` variables, and on `endpoint`, `provider`, `model` or `service`
- *   when the metric carries that label (see `sel`).
+ *   when the metric carries that label (see `sel`; the AI families carry `provider` and `model`, the in-flight
+ *   gauge `provider` alone, the tenant families neither: `AI_FAMILY_FILTERS`).
  * - A dashboard declares only the variables its panels filter on (`filters` in its spec; `buildDashboard` throws
  *   when the two disagree), so no variable on a dashboard is a no-op.
  * - Rates use `$__rate_interval`; "in time range" stats use `$__range`.
@@ -17,7 +18,8 @@
  * - Every expression that reads the histogram reads it in both of Prometheus' modes: the classic
  *   `_bucket`/`_sum`/`_count` series `or` the native histogram `http_request_duration_seconds`, which is all that
  *   Prometheus keeps of our protobuf exposition when it runs with `--enable-feature=native-histograms` (see
- *   `latency`). The classic form comes first, so where both exist (a mode switch inside the range) it wins.
+ *   `latency`). The classic form comes first, so where both exist (a mode switch inside the range) it wins. The
+ *   AI histograms (model call duration, time to first token, time per output token) are read the same way.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -97,10 +99,34 @@ const FILTER_SOURCES: Record<FilterLabel, [metric: string, title: string]> = {
   service: ['external_api_calls_total', 'Service'],
 };
 
-/** A selector for `metric` filtered on job, instance and the metric's own variable label, plus `extra` matchers. */
+/**
+ * The AI families (issue 11), whose labels are a contract of their own: they override the prefix rule above (the
+ * in-flight gauge has `provider` alone, the tenant families neither). Histogram series (`_bucket`, `_sum`,
+ * `_count`) carry their family's labels.
+ */
+export const AI_FAMILY_FILTERS: Readonly<Record<string, readonly FilterLabel[]>> = {
+  model_tokens_total: ['provider', 'model'],
+  model_cost_usd_total: ['provider', 'model'],
+  model_request_duration_seconds: ['provider', 'model'],
+  model_time_to_first_token_seconds: ['provider', 'model'],
+  model_time_per_output_token_seconds: ['provider', 'model'],
+  model_requests_in_flight: ['provider'],
+  model_stream_aborts_total: ['provider', 'model'],
+  tenant_tokens_total: [],
+  tenant_cost_usd_total: [],
+};
+
+/** The filter variables a metric's selector takes: its AI family's labels, else its prefix's label. */
+export function filterLabels(metric: string): FilterLabel[] {
+  const family = metric.replace(/_(?:bucket|sum|count)$/, '');
+  const ai = AI_FAMILY_FILTERS[metric] ?? AI_FAMILY_FILTERS[family];
+  if (ai) return FILTER_LABELS.filter((label) => ai.includes(label));
+  return METRIC_LABEL_PREFIXES.filter(([prefix]) => metric.startsWith(prefix)).map(([, label]) => label);
+}
+
+/** A selector for `metric` filtered on job, instance and the metric's own variable labels, plus `extra` matchers. */
 export function sel(metric: string, extra: string[] = []): string {
-  const matchers = ['job=~"$job"', 'instance=~"$instance"'];
-  for (const [prefix, label] of METRIC_LABEL_PREFIXES) if (metric.startsWith(prefix)) matchers.push(FILTERS[label]);
+  const matchers = ['job=~"$job"', 'instance=~"$instance"', ...filterLabels(metric).map((label) => FILTERS[label])];
   return `${metric}{${[...matchers, ...extra].join(',')}}`;
 }
 
@@ -109,30 +135,35 @@ const sumRate = (by: string, metric: string, extra: string[] = []) =>
   `sum${by ? ` by (${by})` : ''} (${rate(metric, extra)})`;
 const ratio = (by: string, numerator: string, denominator: string) =>
   `${sumRate(by, numerator)}\n/\n${sumRate(by, denominator)}`;
-/** The latency histogram, classic series and native histogram (see the conventions above). */
-const CLASSIC = 'http_request_duration_seconds';
-const NATIVE = 'http_request_duration_seconds';
+/**
+ * The request latency histogram: its classic series are `${HTTP}_bucket`, `_sum` and `_count`, its native
+ * histogram is `${HTTP}` itself (see the conventions above). The AI histograms are read the same way.
+ */
+const HTTP = 'http_request_duration_seconds';
 /** `classic or native`, one per line; both sides keep the same labels (`by`), so `or` never mixes two series. */
 const eitherMode = (classic: string, native: string) => `${classic}\nor\n${native}`;
-const quantile = (q: number, by: string) =>
+const quantile = (q: number, by: string, histogram = HTTP) =>
   eitherMode(
-    `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (${rate(`${CLASSIC}_bucket`)}))`,
-    `histogram_quantile(${q}, ${sumRate(by, NATIVE)})`,
+    `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (${rate(`${histogram}_bucket`)}))`,
+    `histogram_quantile(${q}, ${sumRate(by, histogram)})`,
   );
 /** Average latency: summed `_sum` rate / summed `_count` rate, or the native histogram's sum / count. */
-const averageLatency = (by: string) =>
+const averageLatency = (by: string, histogram = HTTP) =>
   eitherMode(
-    ratio(by, `${CLASSIC}_sum`, `${CLASSIC}_count`),
-    `histogram_sum(${sumRate(by, NATIVE)})\n/\nhistogram_count(${sumRate(by, NATIVE)})`,
+    ratio(by, `${histogram}_sum`, `${histogram}_count`),
+    `histogram_sum(${sumRate(by, histogram)})\n/\nhistogram_count(${sumRate(by, histogram)})`,
   );
+/** Observations per second: the summed `_count` rate, or the native histogram's count. */
+const observationRate = (by: string, histogram: string) =>
+  eitherMode(sumRate(by, `${histogram}_count`), `histogram_count(${sumRate(by, histogram)})`);
 /**
  * Share of requests within `le` seconds: the `le` bucket over the count, or `histogram_fraction(0, le, ...)` (exact
  * when `le` is a power of two, a bucket boundary of every native schema, as 0.25 is; interpolated otherwise).
  */
 const fractionWithin = (le: string, by: string) =>
   eitherMode(
-    `${sumRate(by, `${CLASSIC}_bucket`, [`le="${le}"`])}\n/\n${sumRate(by, `${CLASSIC}_count`)}`,
-    `histogram_fraction(0, ${le}, ${sumRate(by, NATIVE)})`,
+    `${sumRate(by, `${HTTP}_bucket`, [`le="${le}"`])}\n/\n${sumRate(by, `${HTTP}_count`)}`,
+    `histogram_fraction(0, ${le}, ${sumRate(by, HTTP)})`,
   );
 const cacheHitRatio = (by: string) => {
   const hits = sumRate(by, 'cache_hits_total');
@@ -329,6 +360,13 @@ const ERROR_THRESHOLDS: Array<[number, string]> = [
 
 const HISTOGRAM_NOTE =
   'Estimated with histogram_quantile over the summed http_request_duration_seconds buckets of all selected instances (the classic _bucket series, or the native histogram when Prometheus runs with --enable-feature=native-histograms).';
+const TTFT = 'model_time_to_first_token_seconds';
+const TPOT = 'model_time_per_output_token_seconds';
+const DURATION = 'model_request_duration_seconds';
+const TTFT_NOTE =
+  'Streamed calls only: estimated with histogram_quantile over the summed model_time_to_first_token_seconds buckets of all selected instances (classic _bucket series, or the native histogram with --enable-feature=native-histograms).';
+const TPOT_NOTE =
+  '(duration - time to first token) / (output tokens - 1), from the summed model_time_per_output_token_seconds histogram (classic or native).';
 const GAUGE_NOTE =
   "The exporter's own gauge, computed per instance over its 5-minute window (NaN without traffic). Percentiles cannot be summed or averaged across instances: use the histogram panels for an aggregate.";
 
@@ -801,6 +839,164 @@ export const DASHBOARD_SPECS: DashboardSpec[] = [
         description: 'Failed calls per second, summed across the selected instances.',
         unit: 'reqps',
         targets: [[sumRate('service', 'external_api_errors_total'), '{{service}}']],
+      },
+    ],
+  },
+  {
+    file: 'ai-usage.json',
+    uid: 'gatewayz-ai-usage',
+    title: 'Gatewayz / AI usage',
+    description:
+      'Tokens, cost and streaming per provider and model (time to first token, time per output token), requests in flight, stream aborts and the top tenants by cost.',
+    filters: ['provider', 'model'],
+    panels: [
+      {
+        type: 'stat',
+        title: 'Tokens per second',
+        description: 'Input, output and cached input tokens per second across the selected providers and models.',
+        unit: 'short',
+        targets: [[sumRate('', 'model_tokens_total'), 'tokens/s']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Cost per hour',
+        description: 'USD per hour at the current rate (model_cost_usd_total), across the selected instances.',
+        unit: 'currencyUSD',
+        targets: [[`${sumRate('', 'model_cost_usd_total')} * 3600`, 'USD/h']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Cost in time range',
+        description: 'USD spent during the selected time range.',
+        unit: 'currencyUSD',
+        targets: [[`sum(increase(${sel('model_cost_usd_total')}[$__range]))`, 'USD']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Time to first token p95',
+        description: `${TTFT_NOTE} HighTimeToFirstToken fires above 2 s for 10 minutes.`,
+        unit: 's',
+        targets: [[quantile(0.95, '', TTFT), 'p95']],
+        thresholds: [[2, 'red']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Requests in flight',
+        description: 'Model calls started and not yet finished (model_requests_in_flight, summed over instances).',
+        unit: 'short',
+        targets: [[`sum(${sel('model_requests_in_flight')})`, 'in flight']],
+        w: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Stream aborts in time range',
+        description: 'Streamed answers the client left before the end, during the selected time range.',
+        unit: 'short',
+        targets: [[`sum(increase(${sel('model_stream_aborts_total')}[$__range]))`, 'aborts']],
+        w: 4,
+      },
+      {
+        title: 'Tokens per second by provider, model and type',
+        description:
+          'model_tokens_total per second, summed across the selected instances; type is input, output or cached_input.',
+        unit: 'short',
+        targets: [[sumRate('provider, model, type', 'model_tokens_total'), '{{provider}} {{model}} {{type}}']],
+      },
+      {
+        title: 'Cost per hour by provider and model',
+        description: 'USD per hour at the current rate, summed across the selected instances.',
+        unit: 'currencyUSD',
+        targets: [[`${sumRate('provider, model', 'model_cost_usd_total')} * 3600`, '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Time to first token percentiles (streamed, all instances)',
+        description: TTFT_NOTE,
+        unit: 's',
+        targets: [
+          [quantile(0.5, '', TTFT), 'p50'],
+          [quantile(0.95, '', TTFT), 'p95'],
+          [quantile(0.99, '', TTFT), 'p99'],
+        ],
+      },
+      {
+        title: 'Time to first token p95 by provider and model',
+        description: TTFT_NOTE,
+        unit: 's',
+        targets: [[quantile(0.95, 'provider, model', TTFT), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Time per output token percentiles (all instances)',
+        description: `${TPOT_NOTE} Its inverse is the output speed in tokens per second.`,
+        unit: 's',
+        targets: [
+          [quantile(0.5, '', TPOT), 'p50'],
+          [quantile(0.95, '', TPOT), 'p95'],
+          [quantile(0.99, '', TPOT), 'p99'],
+        ],
+      },
+      {
+        title: 'Average time per output token by provider and model',
+        description: `${TPOT_NOTE} Summed _sum rate / summed _count rate (with native histograms: histogram_sum / histogram_count).`,
+        unit: 's',
+        targets: [[averageLatency('provider, model', TPOT), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Model call duration p95 by provider and model',
+        description:
+          'Estimated with histogram_quantile over the summed model_request_duration_seconds buckets (whole call, to the last token), classic or native.',
+        unit: 's',
+        targets: [[quantile(0.95, 'provider, model', DURATION), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Average time to first token by provider and model',
+        description: `${TTFT_NOTE} Summed _sum rate / summed _count rate (with native histograms: histogram_sum / histogram_count).`,
+        unit: 's',
+        targets: [[averageLatency('provider, model', TTFT), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Model calls per second by provider and model',
+        description:
+          'Completions per second, from the count of model_request_duration_seconds (with native histograms: histogram_count), with their average duration in the next panel.',
+        unit: 'reqps',
+        targets: [[observationRate('provider, model', DURATION), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Average model call duration by provider and model',
+        description:
+          'Summed model_request_duration_seconds_sum rate / summed _count rate (with native histograms: histogram_sum / histogram_count).',
+        unit: 's',
+        targets: [[averageLatency('provider, model', DURATION), '{{provider}} {{model}}']],
+      },
+      {
+        title: 'Requests in flight by provider',
+        description: 'model_requests_in_flight, summed across the selected instances.',
+        unit: 'short',
+        targets: [[`sum by (provider) (${sel('model_requests_in_flight')})`, '{{provider}}']],
+      },
+      {
+        title: 'Stream aborts per second by provider and model',
+        description: 'Streamed answers the client left mid-stream (recorded once, as status 499), per second.',
+        unit: 'cps',
+        targets: [[sumRate('provider, model', 'model_stream_aborts_total'), '{{provider}} {{model}}']],
+      },
+      {
+        type: 'bargauge',
+        title: 'Top 10 tenants by cost per hour',
+        description:
+          'topk over the tenant_cost_usd_total rate, in USD per hour. Tenants are capped and expire when idle, so the long tail folds into __overflow__.',
+        unit: 'currencyUSD',
+        targets: [[`topk(10, ${sumRate('tenant', 'tenant_cost_usd_total')} * 3600)`, '{{tenant}}']],
+      },
+      {
+        type: 'bargauge',
+        title: 'Top 10 tenants by tokens per second',
+        description: 'topk over the tenant_tokens_total rate, all token types together.',
+        unit: 'short',
+        targets: [[`topk(10, ${sumRate('tenant', 'tenant_tokens_total')})`, '{{tenant}}']],
       },
     ],
   },

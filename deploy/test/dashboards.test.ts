@@ -2,9 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDashboard, DASHBOARD_SPECS, renderDashboards } from '../scripts/generate-dashboards.js';
-import { DASHBOARDS_DIR, DEFAULT_VARIABLES, readDashboards, substituteVariables } from './expressions.js';
+import {
+  AI_FAMILIES,
+  aiFamilyOf,
+  DASHBOARDS_DIR,
+  DEFAULT_VARIABLES,
+  readDashboards,
+  substituteVariables,
+} from './expressions.js';
 
 const FILES = [
+  'ai-usage.json',
   'cache.json',
   'database.json',
   'errors.json',
@@ -16,6 +24,7 @@ const FILES = [
 /** Each dashboard's variables, in order: the common three, then the labels its panels filter on. */
 const COMMON_VARIABLES = ['datasource', 'job', 'instance'];
 const VARIABLES: Record<string, string[]> = {
+  'ai-usage.json': [...COMMON_VARIABLES, 'provider', 'model'],
   'cache.json': COMMON_VARIABLES,
   'database.json': [...COMMON_VARIABLES, 'service'],
   'errors.json': [...COMMON_VARIABLES, 'endpoint'],
@@ -24,23 +33,36 @@ const VARIABLES: Record<string, string[]> = {
   'overview.json': [...COMMON_VARIABLES, 'endpoint'],
   'providers.json': [...COMMON_VARIABLES, 'provider'],
 };
-/** The label each filter variable selects on, and the metric families that carry it. */
+/** The label each filter variable selects on, and the seed's metric families that carry it. */
 const FILTER_METRICS: Record<string, RegExp> = {
   endpoint: /^http_/,
   provider: /^provider_/,
   model: /^model_/,
   service: /^external_api_/,
 };
+/** The filter labels a metric carries: an AI family's own labels (the contract), else the seed's prefix rule. */
+const filterLabelsOf = (metric: string): string[] => {
+  const ai = aiFamilyOf(metric);
+  if (ai) return AI_FAMILIES[ai]!.labels.filter((label) => label in FILTER_METRICS);
+  return Object.entries(FILTER_METRICS)
+    .filter(([, family]) => family.test(metric))
+    .map(([label]) => label);
+};
+/** Every histogram the dashboards read: classic `_bucket`/`_sum`/`_count` series, or the native histogram. */
+const HISTOGRAMS = [
+  'http_request_duration_seconds',
+  ...Object.keys(AI_FAMILIES).filter((name) => AI_FAMILIES[name]!.type === 'histogram'),
+];
 /** Whether `text` uses Grafana variable `name` in any of its syntaxes. */
 const uses = (text: string, name: string) =>
   new RegExp(`\\$${name}\\b|\\$\\{${name}(?::\\w+)?\\}|\\[\\[${name}(?::\\w+)?\\]\\]`).test(text);
-const UNITS = new Set(['s', 'percentunit', 'reqps', 'ops', 'cps', 'short']);
+const UNITS = new Set(['s', 'percentunit', 'reqps', 'ops', 'cps', 'short', 'currencyUSD']);
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax
 const DS_REF = { type: 'prometheus', uid: '${datasource}' };
 const dashboards = readDashboards();
 
 describe('dashboards', () => {
-  it("are the seed's seven", () => {
+  it("are the seed's seven and the AI usage dashboard", () => {
     expect(dashboards.map((d) => d.file)).toEqual(FILES);
   });
 
@@ -116,11 +138,14 @@ describe('dashboards', () => {
       for (const panel of dashboard.panels) {
         for (const { expr } of panel.targets) {
           for (const [selector, metric, matchers] of expr.matchAll(/\b([a-z_:][\w:]*)\{([^}]*)\}/g)) {
-            for (const [label, family] of Object.entries(FILTER_METRICS)) {
-              if (!family.test(metric!)) continue;
+            const carried = filterLabelsOf(metric!);
+            for (const label of carried) {
               expect(VARIABLES[file], `${selector} carries ${label}`).toContain(label);
               expect(matchers, selector).toContain(`${label}=~"$${label}"`);
             }
+            // And no filter on a label the metric lacks: with one value picked, it would match nothing.
+            for (const label of Object.keys(FILTER_METRICS).filter((l) => !carried.includes(l)))
+              expect(matchers, `${selector} has no ${label} label`).not.toContain(`${label}=~`);
           }
         }
       }
@@ -175,27 +200,30 @@ describe('dashboards', () => {
           for (const q of expr.matchAll(/histogram_quantile\(([\d.]+), (.*)\)$/gm)) {
             expect(Number(q[1])).toBeGreaterThan(0);
             // Summed bucket rates: the classic buckets by (..., le), or the native histogram (its buckets inside).
+            const h = `(?:${HISTOGRAMS.join('|')})`;
             expect(q[2]).toMatch(
-              /^sum by \((?:[\w, ]+, )?le\) \(rate\(http_request_duration_seconds_bucket\{|^sum(?: by \([\w, ]+\))? \(rate\(http_request_duration_seconds\{/,
+              new RegExp(
+                `^sum by \\((?:[\\w, ]+, )?le\\) \\(rate\\(${h}_bucket\\{|^sum(?: by \\([\\w, ]+\\))? \\(rate\\(${h}\\{`,
+              ),
             );
           }
         }
       }
     });
 
-    it('reads the latency histogram in both modes: the classic series, or else the native histogram', () => {
+    it.each(HISTOGRAMS)('reads the %s histogram in both modes: the classic series, or else the native one', (h) => {
       // With --enable-feature=native-histograms, Prometheus 2.42 keeps only the native histogram of the protobuf
       // exposition (no _bucket, _sum or _count): a panel reading only the classic series would show "No data".
       for (const panel of dashboard.panels) {
         for (const { expr } of panel.targets as Array<{ expr: string }>) {
-          const classic = /http_request_duration_seconds_(?:bucket|sum|count)\{/.test(expr);
-          const native = /http_request_duration_seconds\{/.test(expr);
+          const classic = new RegExp(`\\b${h}_(?:bucket|sum|count)\\{`).test(expr);
+          const native = new RegExp(`\\b${h}\\{`).test(expr);
           expect(classic, `${panel.title}: ${expr}`).toBe(native);
           if (!classic) continue;
           const [classicPart, nativePart, ...rest] = expr.split('\nor\n');
           expect(rest, expr).toEqual([]);
-          expect(classicPart).not.toMatch(/http_request_duration_seconds\{/);
-          expect(nativePart).not.toMatch(/http_request_duration_seconds_\w+\{/);
+          expect(classicPart).not.toMatch(new RegExp(`\\b${h}\\{`));
+          expect(nativePart).not.toMatch(new RegExp(`\\b${h}_\\w+\\{`));
           // The same quantile, over the same labels (the classic `by` less `le`), so `or` never mixes two series.
           const cq = /^histogram_quantile\(([\d.]+), sum by \(((?:[\w, ]+, )?)le\) \(rate\(\w+(\{[^}]*\})/.exec(
             classicPart!,
@@ -203,7 +231,7 @@ describe('dashboards', () => {
           if (cq) {
             const by = cq[2]!.replace(/, $/, '');
             expect(nativePart).toBe(
-              `histogram_quantile(${cq[1]}, sum${by ? ` by (${by})` : ''} (rate(http_request_duration_seconds${cq[3]}[$__rate_interval])))`,
+              `histogram_quantile(${cq[1]}, sum${by ? ` by (${by})` : ''} (rate(${h}${cq[3]}[$__rate_interval])))`,
             );
           } else {
             const byClassic = [...classicPart!.matchAll(/sum(?: by \(([\w, ]+)\))? \(/g)].map((m) => m[1] ?? '');
@@ -222,6 +250,39 @@ describe('dashboards', () => {
     for (const q of ['0.5', '0.95', '0.99']) {
       expect(exprs).toContainEqual(expect.stringMatching(new RegExp(`^histogram_quantile\\(${q}, sum by \\(le\\)`)));
     }
+  });
+});
+
+describe('the AI usage dashboard', () => {
+  const ai = dashboards.find((d) => d.file === 'ai-usage.json')!.dashboard;
+  const exprs: string[] = ai.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+  const has = (pattern: RegExp) => expect(exprs, String(pattern)).toContainEqual(expect.stringMatching(pattern));
+
+  it('shows tokens per second by provider, model and type, and the cost per hour', () => {
+    has(/^sum by \(provider, model, type\) \(rate\(model_tokens_total\{/);
+    has(/^sum by \(provider, model\) \(rate\(model_cost_usd_total\{[^}]*\}\[\$__rate_interval\]\)\) \* 3600$/);
+  });
+
+  it('shows time to first token p50, p95 and p99 and time per output token from the histograms', () => {
+    for (const h of ['model_time_to_first_token_seconds', 'model_time_per_output_token_seconds'])
+      for (const q of ['0.5', '0.95', '0.99'])
+        has(new RegExp(`^histogram_quantile\\(${q}, sum by \\(le\\) \\(rate\\(${h}_bucket`));
+    has(/^histogram_quantile\(0\.95, sum by \(provider, model, le\) \(rate\(model_time_to_first_token_seconds_bucket/);
+  });
+
+  it('shows requests in flight by provider, stream aborts, and the top ten tenants by cost', () => {
+    has(
+      /^sum by \(provider\) \(model_requests_in_flight\{job=~"\$job",instance=~"\$instance",provider=~"\$provider"\}\)$/,
+    );
+    has(/^sum by \(provider, model\) \(rate\(model_stream_aborts_total\{/);
+    has(
+      /^topk\(10, sum by \(tenant\) \(rate\(tenant_cost_usd_total\{job=~"\$job",instance=~"\$instance"\}\[\$__rate_interval\]\)\) \* 3600\)$/,
+    );
+  });
+
+  it('reads every AI family', () => {
+    const read = new Set(exprs.flatMap((e) => [...e.matchAll(/\b([a-z_]+)\{/g)].map((m) => aiFamilyOf(m[1]!))));
+    expect([...read].filter(Boolean).sort()).toEqual(Object.keys(AI_FAMILIES).sort());
   });
 });
 

@@ -48,12 +48,14 @@ describe('substituteVariables', () => {
 describe('allExpressions', () => {
   it('lists the alerts, panel targets and variable queries', () => {
     const kinds = (k: string) => expressions.filter((e) => e.kind === k).length;
-    expect(kinds('alert')).toBe(11);
+    // The eleven of gatewayz_alerts and gatewayz_slo, and the three of gatewayz_upstream.
+    expect(kinds('alert')).toBe(14);
     // The SLO ratios: errors per request and slow requests, over 5m, 30m, 1h and 6h.
     expect(kinds('record')).toBe(8);
     expect(kinds('panel')).toBeGreaterThan(40);
-    // job and instance on each of the seven dashboards, plus one label variable on six of them (not cache).
-    expect(kinds('variable')).toBe(7 * 2 + 6);
+    // job and instance on each of the eight dashboards, plus one label variable on six of the seed's seven (not
+    // cache), and provider and model on the AI usage dashboard.
+    expect(kinds('variable')).toBe(8 * 2 + 6 + 2);
     for (const e of expressions) expect(e.expr, e.source).not.toMatch(/\$|\[\[/);
   });
 

@@ -29,6 +29,9 @@ export const SHIPPED_ALERTS = [
   'AvailabilitySLOSlowBurn',
   'LatencySLOFastBurn',
   'LatencySLOSlowBurn',
+  'HighTimeToFirstToken',
+  'CostBurnSpike',
+  'ModelErrorRate',
 ];
 /** The SLO windows of the recording rules. */
 export const SLO_WINDOWS = ['5m', '30m', '1h', '6h'];
@@ -36,6 +39,45 @@ export const SLO_WINDOWS = ['5m', '30m', '1h', '6h'];
 export const SHIPPED_RECORDS = ['errors_per_request', 'slow_requests'].flatMap((r) =>
   SLO_WINDOWS.map((w) => `job:slo_${r}:ratio_rate${w}`),
 );
+
+/**
+ * The AI families of issue 11 (tokens, cost, streaming, tenants) and the labels they carry: the contract the AI usage
+ * dashboard and the gatewayz_upstream alerts are written against. Histograms list the family; their series are the
+ * classic `_bucket`/`_sum`/`_count` and, in native-histogram mode, the family name itself.
+ */
+export const AI_FAMILIES: Readonly<Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: string[] }>> = {
+  model_tokens_total: { type: 'counter', labels: ['provider', 'model', 'type'] },
+  model_cost_usd_total: { type: 'counter', labels: ['provider', 'model'] },
+  model_request_duration_seconds: { type: 'histogram', labels: ['provider', 'model'] },
+  model_time_to_first_token_seconds: { type: 'histogram', labels: ['provider', 'model'] },
+  model_time_per_output_token_seconds: { type: 'histogram', labels: ['provider', 'model'] },
+  model_requests_in_flight: { type: 'gauge', labels: ['provider'] },
+  model_stream_aborts_total: { type: 'counter', labels: ['provider', 'model'] },
+  tenant_tokens_total: { type: 'counter', labels: ['tenant', 'type'] },
+  tenant_cost_usd_total: { type: 'counter', labels: ['tenant'] },
+};
+
+/** Every series name of the AI families, as Prometheus stores them in either histogram mode. */
+export const AI_SERIES: readonly string[] = Object.entries(AI_FAMILIES).flatMap(([name, { type }]) =>
+  type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`, name] : [name],
+);
+
+/** The family of a series name: `x_bucket`, `x_sum` and `x_count` belong to histogram `x`. */
+export function aiFamilyOf(series: string): string | undefined {
+  if (AI_FAMILIES[series]) return series;
+  const family = series.replace(/_(?:bucket|sum|count)$/, '');
+  return AI_FAMILIES[family]?.type === 'histogram' ? family : undefined;
+}
+
+/**
+ * The AI series that the demo does not expose yet, so that the expressions reading them may return no data (they
+ * must still evaluate without error): all of {@link AI_SERIES} while the demo's exposition has no
+ * `model_tokens_total`, none once it does. Derived at test time from a scrape of the demo, never hard-coded:
+ * when the collector records the AI families, every AI panel must return data like every other panel.
+ */
+export function aiFamiliesPending(exposition: string): ReadonlySet<string> {
+  return new Set(/^model_tokens_total[{ ]/m.test(exposition) ? [] : AI_SERIES);
+}
 
 export interface PromQLExpression {
   /** Where it comes from, e.g. `prometheus/alerts.yml HighErrorRate` or `grafana/dashboards/cache.json panel 4 "Cache hit ratio" A`. */

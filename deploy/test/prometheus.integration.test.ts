@@ -9,12 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   SHIPPED_ALERTS as ALERTS,
+  aiFamiliesPending,
   allExpressions,
   DEPLOY_DIR,
   type PrometheusConfig,
+  type PromQLExpression,
   SHIPPED_RECORDS as RECORDS,
   readYaml,
 } from './expressions.js';
+import { metricNames } from './promql.js';
 
 // The shipped stack against a real Prometheus 2.42: deploy/prometheus/prometheus.yml and alerts.yml scrape and
 // evaluate the demo gateway (Fastify, in this process) while realistic traffic runs, and every PromQL expression
@@ -149,6 +152,56 @@ let shipped: PrometheusConfig;
 let nativeGateway: Gateway | undefined;
 let nativeProm: PrometheusServer | undefined;
 let nativeTraffic: Promise<TrafficReport> | undefined;
+/**
+ * The AI series each demo does not expose yet (see `aiFamiliesPending`): the expressions reading them must evaluate
+ * without error, and return data only once the collector records the AI families. Read from each demo's /metrics
+ * after its deterministic start, which makes every AI family appear when the collector records it.
+ */
+let AI_FAMILIES_PENDING: ReadonlySet<string> = new Set();
+let NATIVE_AI_FAMILIES_PENDING: ReadonlySet<string> = new Set();
+/** Whether `e` reads a series of `pending`, so that "no data" is allowed for it (and for it alone). */
+const readsPending = (e: PromQLExpression, pending: ReadonlySet<string>) =>
+  metricNames(e.expr).some((name) => pending.has(name));
+
+/**
+ * OpenAI-compatible calls that give every AI family data, whatever the random mix does: for each of two models
+ * (one per provider that the picked-values test selects), a plain call, a streamed call with usage, and a streamed
+ * call left after its first chunk (a stream abort), under two tenants' keys.
+ */
+async function aiStart(url: string): Promise<number[]> {
+  const call = async (model: string, key: string, mode: 'plain' | 'stream' | 'leave') => {
+    const controller = new AbortController();
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: `deploy integration ${mode}` }],
+        ...(mode !== 'plain' && { stream: true, stream_options: { include_usage: true } }),
+      }),
+      signal: controller.signal,
+    });
+    if (mode === 'leave') {
+      await res.body!.getReader().read();
+      controller.abort();
+    } else await res.arrayBuffer();
+    return res.status;
+  };
+  // The simulated providers fail a few calls at random: each call is retried (at most 5 times) until it succeeds.
+  const statuses: number[] = [];
+  for (const model of ['gpt-4o', 'claude-3-5-sonnet'])
+    for (const [key, mode] of [
+      ['deploy-tenant-a', 'plain'],
+      ['deploy-tenant-b', 'stream'],
+      ['deploy-tenant-a', 'leave'],
+    ] as const) {
+      let status = 0;
+      for (let attempt = 0; attempt < 5 && status !== 200; attempt++) status = await call(model, key, mode);
+      statuses.push(status);
+    }
+  return statuses;
+}
+const exposition = async (url: string) => (await fetch(`${url}/metrics`)).text();
 
 beforeAll(async () => {
   subscribe('http.server.request.start', onRequest);
@@ -180,6 +233,8 @@ beforeAll(async () => {
   ]);
   expect(statuses.filter((s) => s === 200)).toHaveLength(20);
   expect(statuses.slice(20).every((s) => s >= 400 && s < 500)).toBe(true);
+  expect(await aiStart(gateway.url)).toEqual([200, 200, 200, 200, 200, 200]);
+  AI_FAMILIES_PENDING = aiFamiliesPending(await exposition(gateway.url));
   const config = derivedConfig(hostPort(gateway.url));
   shipped = config.shipped;
   prom = await startPrometheus({
@@ -205,6 +260,8 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     seed: 12,
   });
+  expect(await aiStart(nativeGateway.url)).toEqual([200, 200, 200, 200, 200, 200]);
+  NATIVE_AI_FAMILIES_PENDING = aiFamiliesPending(await exposition(nativeGateway.url));
   nativeProm = await startPrometheus({
     config: stringify(derivedConfig(hostPort(nativeGateway.url)).derived),
     files: { 'alerts.yml': readFileSync(join(PROM_DIR, 'alerts.yml'), 'utf8') },
@@ -283,6 +340,17 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     );
   });
 
+  it("puts ModelErrorRate into pending for the outage provider's model, with its provider once AI families exist", async () => {
+    const alerts = await until('ModelErrorRate pending for claude-3-5-sonnet', 20_000, async () => {
+      const r = await prom!.query('ALERTS{alertname="ModelErrorRate",model="claude-3-5-sonnet"}');
+      return r.length > 0 ? r : undefined;
+    });
+    // model_tokens_total names the provider that served the model (the deterministic start made it produce
+    // tokens); without the AI families the alert keeps the model label alone.
+    expect(alerts.map((a) => a.metric.provider)).toEqual([AI_FAMILIES_PENDING.size === 0 ? 'anthropic' : undefined]);
+    expect(alerts[0]!.metric).toMatchObject({ alertstate: 'pending', severity: 'warning', job: JOB });
+  });
+
   it('evaluates every expression of the rules and dashboards without error, and panels return data', async () => {
     // A couple more scrapes, so that increase() and rate() over the outage's 5xx series have two samples.
     await sleep(2000);
@@ -290,22 +358,32 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     expect(expressions.length).toBeGreaterThan(50);
     const rows: string[] = [];
     const empty: string[] = [];
+    const pendingEmpty: string[] = [];
     const errors: string[] = [];
     for (const e of expressions) {
       try {
         const result = await prom!.query(e.expr);
         rows.push(`${String(result.length).padStart(3)}  ${e.kind.padEnd(8)} ${e.source}`);
-        if (result.length === 0) empty.push(`${e.source}: ${e.expr}`);
+        if (result.length === 0)
+          (readsPending(e, AI_FAMILIES_PENDING) ? pendingEmpty : empty).push(`${e.source}: ${e.expr}`);
       } catch (err) {
         errors.push(`${e.source}: ${(err as Error).message}`);
       }
     }
     console.log(`${expressions.length} expressions evaluated (series returned, kind, source):\n${rows.join('\n')}`);
+    console.log(
+      AI_FAMILIES_PENDING.size === 0
+        ? 'AI families: exposed by the demo, held to data like every other family'
+        : `AI families: not exposed by the demo yet (no model_tokens_total); ${pendingEmpty.length} expressions over them evaluated without error and returned no data`,
+    );
     expect(errors).toEqual([]);
     // Alert expressions only return series while their condition holds; every panel and variable must have
-    // data under this traffic, or it would show "No data" in Grafana.
+    // data under this traffic, or it would show "No data" in Grafana. (Those over AI families the demo does not
+    // expose yet are in pendingEmpty, and only those.)
     expect(empty.filter((s) => !s.startsWith('prometheus/alerts.yml'))).toEqual([]);
-    expect(rows.length - empty.length).toBeGreaterThanOrEqual(Math.ceil(0.9 * expressions.length));
+    expect(rows.length - empty.length - pendingEmpty.length).toBeGreaterThanOrEqual(
+      Math.ceil(0.9 * (expressions.length - pendingEmpty.length)),
+    );
   });
 
   it('with one value picked for each label variable, the panels return data for that value only', async () => {
@@ -318,7 +396,7 @@ describe('the shipped prometheus.yml and alerts.yml against the demo gateway', (
     for (const e of panels) {
       try {
         const result = await prom!.query(e.expr);
-        if (result.length === 0) empty.push(`${e.source}: ${e.expr}`);
+        if (result.length === 0 && !readsPending(e, AI_FAMILIES_PENDING)) empty.push(`${e.source}: ${e.expr}`);
         for (const { metric } of result) {
           for (const [label, value] of Object.entries(picked))
             if (metric[label] !== undefined && metric[label] !== value)
@@ -353,6 +431,15 @@ function latencyExpressions() {
       e.kind === 'alert' ? { ...e, expr: e.expr.replace(/>\s*(?:\(\s*[\d.]+\s*\*\s*[\d.]+\s*\)|[\d.]+)/g, '>= 0') } : e,
     );
 }
+
+/** The AI histograms' expressions (alert thresholds made `>= 0`, as in {@link latencyExpressions}). */
+function aiLatencyExpressions() {
+  return allExpressions({ variables: { job: JOB } })
+    .filter((e) => /model_(?:request_duration|time_to_first_token|time_per_output_token)_seconds/.test(e.expr))
+    .map((e) => (e.kind === 'alert' ? { ...e, expr: e.expr.replace(/>\s*[\d.]+\s*$/, '>= 0') } : e));
+}
+const pendingIn = (mode: 'classic' | 'native-histogram') =>
+  mode === 'classic' ? AI_FAMILIES_PENDING : NATIVE_AI_FAMILIES_PENDING;
 
 describe.each([
   ['classic', () => prom!, () => gateway!],
@@ -409,13 +496,51 @@ describe.each([
   });
 
   it('every panel and variable of the dashboards returns data', async () => {
+    const pending = pendingIn(mode);
     const empty: string[] = [];
     for (const e of allExpressions({ variables: { job: JOB } }).filter(
       (x) => x.kind !== 'alert' && x.kind !== 'record',
     )) {
-      if ((await server().query(e.expr)).length === 0) empty.push(`${e.source}: ${e.expr}`);
+      // Over an AI family the demo does not expose yet, the query must still succeed (query() throws otherwise).
+      if ((await server().query(e.expr)).length === 0 && !readsPending(e, pending))
+        empty.push(`${e.source}: ${e.expr}`);
     }
     expect(empty).toEqual([]);
+  });
+
+  it('every AI histogram expression of the rules and dashboards returns data, once the demo exposes them', async () => {
+    const pending = pendingIn(mode);
+    const expressions = aiLatencyExpressions();
+    // HighTimeToFirstToken, and the dashboard's time to first token, time per output token and call duration panels.
+    expect(expressions.filter((e) => e.kind === 'alert').map((e) => e.source.split(' ').at(-1))).toEqual([
+      'HighTimeToFirstToken',
+    ]);
+    expect(expressions.filter((e) => e.kind === 'panel').length).toBeGreaterThanOrEqual(10);
+    if (pending.size > 0) {
+      // Not exposed yet: each evaluates (query() throws on an error) and returns nothing.
+      for (const e of expressions) expect(await server().query(e.expr), e.source).toEqual([]);
+      console.log(`AI histogram expressions in ${mode} mode: the demo exposes no AI families yet`);
+      return;
+    }
+    const rows: string[] = [];
+    await until(`every AI histogram expression to return data (${mode})`, 20_000, async () => {
+      const missing: string[] = [];
+      rows.length = 0;
+      for (const e of expressions) {
+        const values = (await server().query(e.expr)).map((r) => Number(r.value![1]));
+        rows.push(
+          `${String(values.length).padStart(3)}  ${values
+            .map((v) => v.toPrecision(3))
+            .join(' ')
+            .slice(0, 40)
+            .padEnd(40)} ${e.source}`,
+        );
+        if (values.length === 0 || values.every((v) => Number.isNaN(v))) missing.push(`${e.source}: ${e.expr}`);
+      }
+      if (missing.length > 0) throw new Error(missing.join('\n'));
+      return true;
+    });
+    console.log(`AI histogram expressions in ${mode} mode (series, values, source):\n${rows.join('\n')}`);
   });
 });
 

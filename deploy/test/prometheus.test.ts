@@ -120,6 +120,32 @@ describe('alerts.yml', () => {
     );
   });
 
+  it('alerts on the p95 time to first token per provider and model, classic or native, above 2s for 10m', () => {
+    const rule = rules.find((r) => r.alert === 'HighTimeToFirstToken') as Record<string, any>;
+    expect(rule.expr.replace(/\s+/g, ' ').trim()).toBe(
+      '( histogram_quantile(0.95, sum by (job, provider, model, le) (rate(model_time_to_first_token_seconds_bucket[5m]))) or histogram_quantile(0.95, sum by (job, provider, model) (rate(model_time_to_first_token_seconds[5m]))) ) > 2',
+    );
+    expect(rule.for).toBe('10m');
+  });
+
+  it('alerts on a cost spike: the 15m spend rate above 3 times its 1h average and above 1 USD per hour', () => {
+    const rule = rules.find((r) => r.alert === 'CostBurnSpike')!;
+    expect(rule.expr.replace(/\s+/g, ' ').trim()).toBe(
+      'sum by (job) (rate(model_cost_usd_total[15m])) * 3600 > 3 * sum by (job) (rate(model_cost_usd_total[1h])) * 3600 and on (job) sum by (job) (rate(model_cost_usd_total[15m])) * 3600 > 1',
+    );
+  });
+
+  it("alerts on a model's error ratio from the per-model counters, with the provider from model_tokens_total", () => {
+    const rule = rules.find((r) => r.alert === 'ModelErrorRate')!;
+    const expr = rule.expr.replace(/\s+/g, ' ').trim();
+    const ratio =
+      '( sum by (job, model) (rate(model_errors_total[5m])) / sum by (job, model) (rate(model_requests_total[5m])) )';
+    // Many providers per model on the left of group_left, one ratio per model on the right: never a matching error.
+    expect(expr).toBe(
+      `( group by (job, provider, model) (model_tokens_total) * on (job, model) group_left () ${ratio} or on (job, model) ${ratio} ) > 0.1 and on (job, model) sum by (job, model) (rate(model_requests_total[5m])) > 0`,
+    );
+  });
+
   it('watches the shipped scrape job for targets that are down or missing', () => {
     const job = readYaml<PrometheusConfig>(join(PROM_DIR, 'prometheus.yml')).scrape_configs[0]!.job_name;
     expect(rules.find((r) => r.alert === 'GatewayzTargetDown')!.expr.trim()).toBe(`up{job="${job}"} == 0`);

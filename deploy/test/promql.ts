@@ -2,8 +2,12 @@
  * Just enough PromQL lexing to list the metric names an expression selects, without a full parser.
  * `promtool check rules` (see expressions.test.ts) is what proves the expressions parse.
  */
+import { AI_SERIES } from './expressions.js';
 
-/** Every series name the exporter exposes, plus `up`, which Prometheus itself adds for each scrape target. */
+/**
+ * Every series name the exporter exposes, plus `up`, which Prometheus itself adds for each scrape target, and the
+ * AI families' series (issue 11; see `AI_FAMILIES` in expressions.ts).
+ */
 export const KNOWN_METRICS: ReadonlySet<string> = new Set([
   'http_request_latency_avg_seconds',
   'http_request_latency_p50_seconds',
@@ -41,6 +45,7 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set([
   'gatewayz_metrics_label_overflow_total',
   'gatewayz_metrics_series',
   'up',
+  ...AI_SERIES,
 ]);
 
 const AGGREGATIONS = [

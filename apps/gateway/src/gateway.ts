@@ -206,7 +206,23 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       cache: new ResponseCache<ChatAnswer>(options.cache),
       defaultModel: DEFAULT_MODEL,
       adminToken: adminToken || undefined,
-      onCompletion: options.onCompletion,
+      // Every finished /v1 completion is recorded once (in a cluster, on the worker's collector), then handed on.
+      onCompletion: (r) => {
+        collector.recordCompletion({
+          provider: r.provider,
+          model: r.model,
+          tenant: r.tenant,
+          stream: r.stream,
+          statusCode: r.statusCode,
+          error: r.statusCode >= 500,
+          durationSeconds: r.durationSeconds,
+          timeToFirstTokenSeconds: r.timeToFirstTokenSeconds,
+          inputTokens: r.usage?.promptTokens,
+          outputTokens: r.usage?.completionTokens,
+          costUsd: r.usage?.costUsd,
+        });
+        options.onCompletion?.(r);
+      },
     });
     const server = await SERVERS[framework]({
       routes: createRoutes(service, { framework, startedAt: Date.now() }),

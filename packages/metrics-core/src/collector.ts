@@ -1,3 +1,12 @@
+import {
+  type CompletionRecord,
+  type CompletionStart,
+  Completions,
+  type CompletionTimer,
+  type PriceTable,
+  resolveCompletionOptions,
+  type TrackStreamOptions,
+} from './completion.js';
 import type { DropReason } from './errors.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import { LabelInterner, methodLabel, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './internal/labels.js';
@@ -123,6 +132,8 @@ export class MetricsCollector {
   private inFlight: LabelInterner<InFlightSeries>;
   /** Declared families; created on first declaration, so a collector without any pays nothing. */
   private registry: FamilyRegistry | undefined;
+  private readonly completionConfig: ReturnType<typeof resolveCompletionOptions>;
+  private completions: Completions | undefined;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -132,7 +143,66 @@ export class MetricsCollector {
     this.startMs = this.safeNow();
     this.inFlight = this.inFlightInterner();
     this.init();
+    this.completionConfig = resolveCompletionOptions(options?.completions);
     if (this.options.runtimeMetrics) declareRuntimeMetrics(this.families());
+  }
+
+  /** The AI families, made on the first completion recorded, so a collector without any renders as before. */
+  private ai(): Completions {
+    if (!this.completions) {
+      const o = this.options;
+      this.completions = new Completions(
+        {
+          registry: () => this.families(),
+          drop: (reason) => this.drop(reason),
+          durationClock: this.durationClock,
+          maxLatencySeconds: o.maxLatencySeconds,
+          maxProviders: o.limits.providers,
+          maxModels: o.limits.models,
+        },
+        this.completionConfig,
+      );
+    }
+    return this.completions;
+  }
+
+  /**
+   * Records one finished model call: tokens, cost (reported, or from the price table), duration, time to first
+   * token and per output token, stream aborts, and the tenant's tokens and cost. Never throws; bad numbers are
+   * dropped and counted.
+   */
+  recordCompletion(record: CompletionRecord): void {
+    try {
+      this.ai().record(record);
+    } catch {
+      this.drop('internal_error');
+    }
+  }
+
+  /**
+   * Starts timing a streamed model call (and counts it in `model_requests_in_flight`): call `firstToken()` at the
+   * first token, then one of `end(usage)`, `fail(err)` or `abort()`. Never throws.
+   */
+  startCompletion(start: CompletionStart): CompletionTimer {
+    try {
+      return this.ai().start(start);
+    } catch {
+      this.drop('internal_error');
+      return { firstToken() {}, end() {}, fail() {}, abort() {} };
+    }
+  }
+
+  /**
+   * Wraps a provider SDK's stream of chunks: the first chunk is the first token, the end of the iteration ends
+   * the call (with the last usage `options.usage` finds), a throw fails it, and an early `break` is an abort.
+   */
+  trackStream<T>(stream: AsyncIterable<T>, options: TrackStreamOptions<T>): AsyncGenerator<T, void, undefined> {
+    return this.ai().track(stream, options);
+  }
+
+  /** Adds or replaces model prices, in USD per million tokens. Throws a `MetricsError` for a bad table. */
+  setPrices(prices: PriceTable): void {
+    this.ai().setPrices(prices);
   }
 
   private families(): FamilyRegistry {

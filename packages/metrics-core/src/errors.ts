@@ -1,6 +1,7 @@
 /**
  * Why a recorded value was kept out of the statistics (`gatewayz_metrics_dropped_values_total{reason}`).
- * `invalid_value`, `idle_series` and `collect_error` come from declared families.
+ * `invalid_value`, `idle_series` and `collect_error` come from declared families, `invalid_tokens` and
+ * `invalid_cost` from completions.
  */
 export type DropReason =
   | 'invalid_latency'
@@ -9,7 +10,9 @@ export type DropReason =
   | 'internal_error'
   | 'invalid_value'
   | 'idle_series'
-  | 'collect_error';
+  | 'collect_error'
+  | 'invalid_tokens'
+  | 'invalid_cost';
 
 /** The drop reasons every exposition shows, at 0 when nothing was dropped for them. */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([

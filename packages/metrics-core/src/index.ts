@@ -1,5 +1,23 @@
 export type { ExternalApiCall, RequestEnd, RequestRecord } from './collector.js';
 export { MetricsCollector, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './collector.js';
+export type {
+  CompletionOptions,
+  CompletionRecord,
+  CompletionStart,
+  CompletionTimer,
+  CompletionUsage,
+  ModelPrice,
+  OpenAiUsage,
+  PriceTable,
+  TrackStreamOptions,
+} from './completion.js';
+export {
+  OPERATION_DURATION_BUCKETS,
+  stableHash,
+  TIME_PER_OUTPUT_TOKEN_BUCKETS,
+  TIME_TO_FIRST_TOKEN_BUCKETS,
+  TOKEN_USAGE_BUCKETS,
+} from './completion.js';
 export type { DropReason, MetricsErrorCode } from './errors.js';
 export { DROP_REASONS, MetricsError } from './errors.js';
 export type { HealthReport, HealthStatus } from './health.js';

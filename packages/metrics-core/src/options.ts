@@ -1,3 +1,4 @@
+import type { CompletionOptions } from './completion.js';
 import { MetricsError } from './errors.js';
 import { type OptionSchema, validateOptions } from './validate.js';
 
@@ -58,6 +59,11 @@ export interface MetricsCollectorOptions {
    * prom-client's `collectDefaultMetrics()` appended to the same exposition. @default false
    */
   runtimeMetrics?: boolean;
+  /**
+   * The AI-model families of `recordCompletion` / `startCompletion` / `trackStream`: names (ours or
+   * OpenTelemetry's), a price table, tenant hashing, caps and idle expiry. See docs/AI_METRICS.md. @default {}
+   */
+  completions?: CompletionOptions;
 }
 
 /** Default classic histogram buckets, in seconds: from 5 ms up to 2 minutes, for model calls that stream. */
@@ -121,6 +127,8 @@ const COLLECTOR_SCHEMA: OptionSchema<MetricsCollectorOptions> = {
   isErrorStatus: 'function',
   now: 'function',
   runtimeMetrics: 'boolean',
+  // checked in full by resolveCompletionOptions
+  completions: 'object',
 };
 
 function bad(message: string): never {

@@ -1,4 +1,10 @@
-import { getMetricsCollector, MetricsError, type OptionSchema, validateOptions } from '@gatewayz/metrics-core';
+import {
+  getMetricsCollector,
+  type MetricsCollector,
+  MetricsError,
+  type OptionSchema,
+  validateOptions,
+} from '@gatewayz/metrics-core';
 import { type MetricsSource, PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { CircuitBreaker } from './internal/breaker.js';
 import { decodeExposition } from './internal/exposition.js';
@@ -44,6 +50,12 @@ export interface RemoteWriterOptions {
    * `_bucket`/`_sum`/`_count` series are always sent. @default false
    */
   nativeHistograms?: boolean;
+  /**
+   * Declare the self-metrics ({@link SELF_METRICS}) in the collector when it is a `MetricsCollector`, so they
+   * appear in its `/metrics` (and are pushed with everything else). Another source (a `ClusterAggregator`) gets
+   * them through {@link RemoteWriter.metricsText} and `append`. @default true
+   */
+  registerMetrics?: boolean;
   /** Called with every error of a timer-driven send (and of flush/stop, which also reject). @default a console.warn */
   onError?: (error: RemoteWriteError) => void;
   /** Milliseconds since the epoch, the samples' timestamp. For tests. @default Date.now */
@@ -110,6 +122,7 @@ const OPTIONS: OptionSchema<RemoteWriterOptions> = {
   breakerThreshold: 'number',
   breakerResetSeconds: 'number',
   nativeHistograms: 'boolean',
+  registerMetrics: 'boolean',
   onError: 'function',
   now: 'function',
   random: 'function',
@@ -147,6 +160,63 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   return Math.max(0, (date - nowMs) / 1000);
 }
 
+/**
+ * The writer's self-metrics: declared in the collector (so they are in `/metrics` and pushed too) or rendered by
+ * {@link RemoteWriter.metricsText}. Names without the reserved `gatewayz_` prefix, which the core keeps for its own.
+ */
+export const SELF_METRICS: readonly {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+  read: (s: RemoteWriteStats) => number;
+}[] = [
+  {
+    name: 'remote_write_samples_sent_total',
+    type: 'counter',
+    help: 'Samples accepted by the remote-write receiver.',
+    read: (s) => s.samplesSent,
+  },
+  {
+    name: 'remote_write_samples_failed_total',
+    type: 'counter',
+    help: 'Samples of WriteRequests rejected (4xx) or failed after every retry.',
+    read: (s) => s.samplesFailed,
+  },
+  {
+    name: 'remote_write_samples_dropped_total',
+    type: 'counter',
+    help: 'Samples of queued snapshots dropped because the queue was full (oldest first).',
+    read: (s) => s.samplesDropped,
+  },
+  {
+    name: 'remote_write_retries_total',
+    type: 'counter',
+    help: 'Retried remote-write attempts.',
+    read: (s) => s.retries,
+  },
+  {
+    name: 'remote_write_queue_length',
+    type: 'gauge',
+    help: 'WriteRequests waiting to be sent.',
+    read: (s) => s.queueLength,
+  },
+  {
+    name: 'remote_write_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last accepted WriteRequest (0: none yet).',
+    read: (s) => (s.lastSuccessMs === null ? 0 : s.lastSuccessMs / 1000),
+  },
+  {
+    name: 'remote_write_circuit_open',
+    type: 'gauge',
+    help: '1 while the circuit breaker stops calls to the receiver.',
+    read: (s) => (s.breaker === 'open' ? 1 : 0),
+  },
+];
+
+/** The writers whose self-metrics each collector carries (declared once per collector). */
+const WRITERS = new WeakMap<object, Set<RemoteWriter>>();
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const sleep = (ms: number, signal?: { wake?: () => void }) =>
@@ -174,6 +244,8 @@ const sleep = (ms: number, signal?: { wake?: () => void }) =>
  */
 export class RemoteWriter {
   readonly url: string;
+  /** The `url` label of the self-metrics: origin and path (never a query string, which may hold a key). */
+  private readonly urlLabel: string;
   private readonly exporter: PrometheusExporter;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
@@ -273,6 +345,8 @@ export class RemoteWriter {
       });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.urlLabel = `${url.origin}${url.pathname}`;
+    if (options.registerMetrics ?? true) this.registerMetrics(collector);
   }
 
   /** Starts the timer (unref'd: it never keeps the process alive). Calling it twice is harmless. */
@@ -335,50 +409,42 @@ export class RemoteWriter {
   }
 
   /**
-   * The writer's own metrics as a Prometheus text exposition, for `createMetricsHandlers({ append })`:
-   * `gatewayz_remote_write_samples_{sent,failed,dropped}_total`, `gatewayz_remote_write_retries_total`,
-   * `gatewayz_remote_write_queue_length`, `gatewayz_remote_write_last_success_timestamp_seconds` and
-   * `gatewayz_remote_write_circuit_open`.
+   * The writer's own metrics ({@link SELF_METRICS}) as a Prometheus text exposition, for the `append` option of
+   * the handlers and adapters when the collector is not a `MetricsCollector` (a `ClusterAggregator`) or
+   * `registerMetrics` is false. With a `MetricsCollector` they are declared in it and need no `append`.
    */
   metricsText(): string {
     const s = this.stats();
     const lines: string[] = [];
-    const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-    };
-    metric(
-      'gatewayz_remote_write_samples_sent_total',
-      'counter',
-      'Samples accepted by the remote-write receiver.',
-      s.samplesSent,
-    );
-    metric(
-      'gatewayz_remote_write_samples_failed_total',
-      'counter',
-      'Samples of WriteRequests rejected (4xx) or failed after every retry.',
-      s.samplesFailed,
-    );
-    metric(
-      'gatewayz_remote_write_samples_dropped_total',
-      'counter',
-      'Samples of queued snapshots dropped because the queue was full (oldest first).',
-      s.samplesDropped,
-    );
-    metric('gatewayz_remote_write_retries_total', 'counter', 'Retried remote-write attempts.', s.retries);
-    metric('gatewayz_remote_write_queue_length', 'gauge', 'WriteRequests waiting to be sent.', s.queueLength);
-    metric(
-      'gatewayz_remote_write_last_success_timestamp_seconds',
-      'gauge',
-      'Unix time of the last accepted WriteRequest (0: none yet).',
-      s.lastSuccessMs === null ? 0 : s.lastSuccessMs / 1000,
-    );
-    metric(
-      'gatewayz_remote_write_circuit_open',
-      'gauge',
-      '1 while the circuit breaker stops calls to the receiver.',
-      s.breaker === 'open' ? 1 : 0,
-    );
+    const url = JSON.stringify(this.urlLabel);
+    for (const m of SELF_METRICS) {
+      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, `${m.name}{url=${url}} ${m.read(s)}`);
+    }
     return `${lines.join('\n')}\n`;
+  }
+
+  private registerMetrics(collector: object): void {
+    const c = collector as Partial<Pick<MetricsCollector, 'counter' | 'gauge'>>;
+    if (typeof c.counter !== 'function' || typeof c.gauge !== 'function') return;
+    // Several writers on one collector (two receivers) share the families, one series per writer's url.
+    let writers = WRITERS.get(collector);
+    if (!writers) {
+      const set = new Set<RemoteWriter>();
+      writers = set;
+      WRITERS.set(collector, set);
+      for (const m of SELF_METRICS) {
+        const options = {
+          name: m.name,
+          help: m.help,
+          labelNames: ['url'],
+          perInstance: true,
+          collect: () => [...set].map((w) => ({ labels: { url: w.urlLabel }, value: m.read(w.stats()) })),
+        };
+        if (m.type === 'counter') c.counter.call(collector, options);
+        else c.gauge.call(collector, options);
+      }
+    }
+    writers.add(this);
   }
 
   /** Snapshots are taken one at a time, so the queue's order is their timestamps' order (else: out-of-order 400s). */

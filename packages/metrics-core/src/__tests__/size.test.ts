@@ -13,8 +13,10 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * 7.2 kB when this budget was set; the budget leaves about 25 % headroom. Raise it on purpose, in its own commit.
  * Raised from 9 KiB to 14.5 KiB for the declared-family registry and the runtime families (issue 10): measured
  * 8,882 B before, 14,127 B after (registry.ts alone minifies to 4.3 kB gzipped, runtime.ts to 1.6 kB).
+ * Raised to 19 KiB for the AI families (issue 11: recordCompletion, startCompletion, trackStream, prices,
+ * tenants): measured 17,552 B with them (completion.ts alone minifies to 3.9 kB gzipped).
  */
-const BUDGET_GZIP_BYTES = 14.5 * 1024;
+const BUDGET_GZIP_BYTES = 19 * 1024;
 
 describe('bundle size', () => {
   const entry = join(pkgDir, 'dist', 'index.js');

@@ -44,7 +44,7 @@ describe('MetricsCollector options: unknown keys and wrong kinds', () => {
     expect(e.message).toBe(
       '@gatewayz/metrics-core: unknown option "colour"; valid options are "windowSeconds", "windowSlots", ' +
         '"sketchScale", "histogramBuckets", "maxLatencySeconds", "limits", "health", "isErrorStatus", "now", ' +
-        '"runtimeMetrics"',
+        '"runtimeMetrics", "completions"',
     );
     expect(thrown(collector({ limits: { zzz: 1 } })).message).toMatch(/valid options of "limits" are "endpoints", /);
   });
@@ -79,6 +79,7 @@ describe('MetricsCollector options: unknown keys and wrong kinds', () => {
       isErrorStatus: (s) => s >= 500,
       now: Date.now,
       runtimeMetrics: true,
+      completions: { names: 'otel', prices: { m: { input: 1, output: 2 } }, maxTenants: 10 },
     };
     expect(() => new MetricsCollector(all)).not.toThrow();
     expect(() => new MetricsCollector({ limits: undefined, health: undefined, now: undefined })).not.toThrow();

@@ -269,5 +269,5 @@ describe('snappy', () => {
 });
 
 it('exports exactly these names', () => {
-  expect(Object.keys(api).sort()).toEqual(['RemoteWriteError', 'RemoteWriter', 'parseRetryAfter']);
+  expect(Object.keys(api).sort()).toEqual(['RemoteWriteError', 'RemoteWriter', 'SELF_METRICS', 'parseRetryAfter']);
 });

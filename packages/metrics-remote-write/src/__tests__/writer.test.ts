@@ -1,10 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
-import { createMetricsHandlers } from '@gatewayz/metrics-exporter';
-import { parseExposition, sampleValue } from '@gatewayz/test-utils';
+import { createMetricsHandlers, PrometheusExporter } from '@gatewayz/metrics-exporter';
+import { OPENMETRICS_ACCEPT, parseExposition, sampleValue, strictOpenMetrics } from '@gatewayz/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRetryAfter, type RemoteWriteError, RemoteWriter } from '../index.js';
+import { parseRetryAfter, type RemoteWriteError, RemoteWriter, SELF_METRICS } from '../index.js';
 import { CircuitBreaker } from '../internal/breaker.js';
 import { ProtoReader } from '../internal/protoReader.js';
 import { snappyUncompress } from '../internal/snappy.js';
@@ -340,19 +340,62 @@ describe('queue and breaker', () => {
 });
 
 describe('self-metrics and options', () => {
-  it('metricsText() appears in /metrics through createMetricsHandlers({ append })', async () => {
+  it('self-metrics are declared in a MetricsCollector: in /metrics (strict OpenMetrics too) and pushed', async () => {
     const rx = await receiver(status(200));
     const c = collector();
     const w = new RemoteWriter({ url: rx.url, collector: c });
     await w.flush();
+    const handlers = createMetricsHandlers({ collector: c });
+    const out = await handlers.handle({ method: 'GET', path: '/metrics', headers: {} });
+    const samples = parseExposition(String(out?.body));
+    expect(sampleValue(samples, 'remote_write_samples_sent_total')).toBe(w.stats().samplesSent);
+    expect(w.stats().samplesSent).toBeGreaterThan(10);
+    expect(sampleValue(samples, 'remote_write_queue_length')).toBe(0);
+    expect(sampleValue(samples, 'remote_write_last_success_timestamp_seconds')).toBeGreaterThan(1.7e9);
+    for (const m of SELF_METRICS)
+      expect(
+        samples.some((x) => x.name === m.name),
+        m.name,
+      ).toBe(true);
+    const om = await handlers.handle({ method: 'GET', path: '/metrics', headers: { accept: OPENMETRICS_ACCEPT } });
+    const sent = strictOpenMetrics(String(om?.body)).find(([name]) => name === 'remote_write_samples_sent');
+    expect(sent?.[1]).toBe('counter');
+    // A second writer on the same collector (another receiver) gets its own series, labelled by its url.
+    const rx2 = await receiver(status(200));
+    const w2 = new RemoteWriter({ url: `${rx2.url}?key=secret`, collector: c });
+    await w2.flush();
+    const both = parseExposition(
+      String((await handlers.handle({ method: 'GET', path: '/metrics', headers: {} }))?.body),
+    ).filter((x) => x.name === 'remote_write_samples_sent_total');
+    expect(both.map((x) => x.labels.url).sort()).toEqual([rx.url, rx2.url].sort());
+    expect(both.find((x) => x.labels.url === rx2.url)?.value).toBe(w2.stats().samplesSent);
+    // The second snapshot carries the first one's count: the writer's health reaches the receiver too.
+    await w.flush();
+    const body = snappyUncompress(new Uint8Array(rx.hits[1]!.body));
+    expect(Buffer.from(body).includes('remote_write_samples_sent_total')).toBe(true);
+    await w.stop();
+  });
+
+  it('metricsText() gives the same families for append, for a source that cannot declare them', async () => {
+    const rx = await receiver(status(200));
+    const c = collector();
+    const w = new RemoteWriter({ url: rx.url, collector: { state: () => c.state() } });
+    await w.flush();
     const handlers = createMetricsHandlers({ collector: c, append: () => w.metricsText() });
     const out = await handlers.handle({ method: 'GET', path: '/metrics', headers: {} });
     const samples = parseExposition(String(out?.body));
-    expect(sampleValue(samples, 'gatewayz_remote_write_samples_sent_total')).toBe(w.stats().samplesSent);
-    expect(sampleValue(samples, 'gatewayz_remote_write_queue_length')).toBe(0);
-    expect(sampleValue(samples, 'gatewayz_remote_write_last_success_timestamp_seconds')).toBeGreaterThan(1.7e9);
+    expect(sampleValue(samples, 'remote_write_samples_sent_total')).toBe(w.stats().samplesSent);
+    expect(sampleValue(samples, 'remote_write_queue_length')).toBe(0);
     expect(samples.some((s) => s.name === 'http_requests_total')).toBe(true);
-    await w.stop();
+    const om = await handlers.handle({ method: 'GET', path: '/metrics', headers: { accept: OPENMETRICS_ACCEPT } });
+    const sent = strictOpenMetrics(String(om?.body)).find(([name]) => name === 'remote_write_samples_sent');
+    expect(sent?.[1]).toBe('counter');
+    expect(Number(sent?.[2][0]?.[2])).toBe(w.stats().samplesSent);
+    expect(sent?.[2][0]?.[1]).toEqual({ url: rx.url });
+    // registerMetrics: false leaves the collector alone.
+    const plain = collector();
+    new RemoteWriter({ url: rx.url, collector: plain, registerMetrics: false });
+    expect(new PrometheusExporter(plain).export()).not.toContain('remote_write_');
   });
 
   it('rejects bad options with a MetricsError naming the package', () => {
