@@ -133,6 +133,8 @@ export class MetricsCollector {
   private registry: FamilyRegistry | undefined;
   private readonly completionConfig: ReturnType<typeof resolveCompletionOptions>;
   private completions: Completions | undefined;
+  /** The clock read once at the start of a recordCompletion, for every series it touches. */
+  private recordingNow: number | undefined;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -172,9 +174,12 @@ export class MetricsCollector {
    */
   recordCompletion(record: CompletionRecord): void {
     try {
-      this.ai().record(record);
+      this.recordingNow = this.safeNow();
+      (this.completions ?? this.ai()).record(record);
     } catch {
       this.drop('internal_error');
+    } finally {
+      this.recordingNow = undefined;
     }
   }
 
@@ -208,7 +213,8 @@ export class MetricsCollector {
     if (!this.registry) {
       const o = this.options;
       this.registry = new FamilyRegistry({
-        now: () => this.safeNow(),
+        // One clock read per recordCompletion, however many series it touches.
+        now: () => this.recordingNow ?? this.safeNow(),
         drop: (reason) => this.drop(reason),
         sketchScale: o.sketchScale,
         slotMs: this.slotMs,

@@ -306,6 +306,16 @@ describe('tenants', () => {
     expect(grown).toBeLessThan(8 * 1024 * 1024);
   });
 
+  it('10k distinct models fold into the model cap, and every token is still counted', () => {
+    const { c } = clocked();
+    for (let i = 0; i < 10_000; i++) c.recordCompletion({ ...base, model: `m${i}`, outputTokens: 2 });
+    const f = fam(c, 'model_tokens_total')!;
+    expect(f.series.length).toBe(257); // 256 models (the `limits.models` default) + __overflow__
+    expect(values(c, 'model_tokens_total')['openai|__overflow__|output']).toBe(2 * (10_000 - 256));
+    expect(f.series.reduce((n, s) => n + s.value!, 0)).toBe(20_000);
+    expect(c.state().dropped.internal_error ?? 0).toBe(0);
+  });
+
   it('idle tenants expire on the injected clock (counted), and free their place under the cap', () => {
     const { c, clock } = clocked({ maxTenants: 2, tenantIdleSeconds: 60 });
     c.recordCompletion({ ...base, tenant: 'a', inputTokens: 1, costUsd: 1 });
