@@ -2,7 +2,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CompletionOptions, MetricsCollector, MetricsError, stableHash } from '../index.js';
+import {
+  type CompletionOptions,
+  MetricsCollector,
+  MetricsError,
+  mergeStates,
+  reviveState,
+  stableHash,
+} from '../index.js';
 
 const clocked = (completions?: CompletionOptions) => {
   const clock = { t: 1_000_000 };
@@ -220,6 +227,29 @@ describe('startCompletion and trackStream', () => {
     expect(values(c, 'model_stream_aborts_total')).toEqual({ 'p|m': 1 });
     expect(values(c, 'model_request_duration_seconds')).toEqual({ 'p|m': 2 });
     expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
+  });
+});
+
+describe('across processes', () => {
+  it('two collectors merge generically after JSON (cluster IPC): tokens and cost add, histograms merge', () => {
+    const a = clocked().c;
+    const b = clocked().c;
+    a.recordCompletion({ ...base, inputTokens: 5, outputTokens: 7, costUsd: 0.5, timeToFirstTokenSeconds: 0.2 });
+    b.recordCompletion({ ...base, inputTokens: 1, outputTokens: 2, costUsd: 0.25, timeToFirstTokenSeconds: 0.4 });
+    b.recordCompletion({ ...base, model: 'other', outputTokens: 1, costUsd: 1 });
+    const m = mergeStates([a.state(), reviveState(JSON.parse(JSON.stringify(b.state())))]);
+    const f = (n: string) => m.families!.find((x) => x.name === n)!;
+    const v = (n: string) => Object.fromEntries(f(n).series.map((s) => [s.labels.join('|'), s.value ?? s.sum]));
+    expect(v('model_tokens_total')).toEqual({
+      'openai|gpt-4o|input': 6,
+      'openai|gpt-4o|output': 9,
+      'openai|other|output': 1,
+    });
+    expect(v('model_cost_usd_total')).toEqual({ 'openai|gpt-4o': 0.75, 'openai|other': 1 });
+    expect(v('model_time_to_first_token_seconds')['openai|gpt-4o']).toBeCloseTo(0.6, 12);
+    const ttft = f('model_time_to_first_token_seconds').series[0]!;
+    expect(ttft.count).toBe(2);
+    expect(ttft.native?.count).toBe(2);
   });
 });
 
