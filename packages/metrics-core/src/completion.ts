@@ -97,6 +97,8 @@ export interface CompletionStart {
   model: string;
   tenant?: string | undefined;
   operation?: string | undefined;
+  /** The call streams its answer (time to first token is recorded for streamed calls only). @default true */
+  stream?: boolean | undefined;
 }
 
 /** A call in progress: `firstToken()` once the first token arrives, then exactly one of `end`, `fail`, `abort`. */
@@ -642,8 +644,9 @@ export class Completions {
           operation: st.operation,
           tenant: st.tenant,
           durationSeconds: (clock() - t0) / 1000,
-          timeToFirstTokenSeconds: first === undefined ? undefined : (first - t0) / 1000,
-          stream: true,
+          // Time to first token is a streamed call's (a plain answer arrives whole).
+          timeToFirstTokenSeconds: first === undefined || st.stream === false ? undefined : (first - t0) / 1000,
+          stream: st.stream !== false,
           ...u,
           ...extra,
         });

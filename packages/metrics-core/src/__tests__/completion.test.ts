@@ -182,6 +182,20 @@ describe('startCompletion and trackStream', () => {
     expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
   });
 
+  it('a plain (stream: false) call timed with startCompletion records no time to first token and no stream abort', () => {
+    const { c, clock } = clocked();
+    const t = c.startCompletion({ provider: 'p', model: 'm', stream: false });
+    clock.t += 200;
+    t.firstToken();
+    clock.t += 300;
+    t.end({ inputTokens: 5, outputTokens: 4 });
+    c.startCompletion({ provider: 'p', model: 'm', stream: false }).abort();
+    expect(sums(c, 'model_request_duration_seconds')).toEqual({ 'p|m': 0.5 });
+    expect(values(c, 'model_time_to_first_token_seconds')).toEqual({});
+    expect(values(c, 'model_stream_aborts_total')).toEqual({});
+    expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
+  });
+
   async function* chunks(clock: { t: number }, n: number, usage = true) {
     for (let i = 0; i < n; i++) {
       clock.t += i === 0 ? 250 : 10;
