@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { allExpressions, labelValuesToPromQL, substituteVariables } from './expressions.js';
+import {
+  AI_FAMILIES_NOT_RECORDED_BY_DEMO,
+  AI_SERIES,
+  aiFamiliesPending,
+  allExpressions,
+  labelValuesToPromQL,
+  substituteVariables,
+} from './expressions.js';
 import { KNOWN_METRICS, metricNames } from './promql.js';
 import { promtool } from './promtool.js';
 
@@ -42,6 +49,23 @@ describe('substituteVariables', () => {
   it('rewrites label_values queries', () => {
     expect(labelValuesToPromQL('label_values(up{job="a"}, instance)')).toBe('group by (instance) (up{job="a"})');
     expect(labelValuesToPromQL('label_values(job)')).toBe('group by (job) ({job!=""})');
+  });
+});
+
+describe('aiFamiliesPending', () => {
+  const tokens = 'model_tokens_total{provider="openai",model="gpt-4o",type="input"} 3\n';
+  const inFlight = 'model_requests_in_flight{provider="openai"} 0\n';
+
+  it('excuses every AI series while the exposition has no model_tokens_total sample', () => {
+    const pending = aiFamiliesPending('# TYPE model_tokens counter\nmodel_requests_total{model="gpt-4o"} 1\n');
+    expect([...pending]).toEqual([...AI_SERIES]);
+    expect(pending.has('model_time_to_first_token_seconds_bucket')).toBe(true);
+    expect(pending.has('model_time_to_first_token_seconds')).toBe(true);
+  });
+
+  it('excuses only the families the demo does not record, and only while they are missing', () => {
+    expect([...aiFamiliesPending(tokens)]).toEqual([...AI_FAMILIES_NOT_RECORDED_BY_DEMO]);
+    expect([...aiFamiliesPending(tokens + inFlight)]).toEqual([]);
   });
 });
 

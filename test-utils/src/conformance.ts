@@ -2,6 +2,7 @@ import { MetricsCollector } from '@gatewayz/metrics-core';
 import { type HttpMetricsOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '@gatewayz/metrics-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCases } from './clientConformance.js';
+import { exemplarCases } from './exemplarConformance.js';
 import { parseExposition, type Sample, sampleValue } from './exposition.js';
 import { streamCases } from './streamConformance.js';
 
@@ -90,6 +91,7 @@ export function runConformanceSuite(name: string, factory: ConformanceFactory, m
 
     clientCases({ url: () => app.url, collector });
     streamCases({ url: () => app.url, collector });
+    exemplarCases({ url: () => app.url, collector });
 
     it("leaves the app's own responses unchanged", async () => {
       const cases: [string, RequestInit?][] = [

@@ -8,6 +8,7 @@ import {
   type TrackStreamOptions,
 } from './completion.js';
 import type { DropReason } from './errors.js';
+import { type Exemplar, type ExemplarInput, makeExemplar } from './exemplar.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import { LabelInterner, methodLabel, OTHER_METHOD, OVERFLOW_LABEL, STANDARD_METHODS } from './internal/labels.js';
 import { type MetricsCollectorOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -50,6 +51,12 @@ export interface RequestRecord {
   model?: string | undefined;
   /** Count as an error whatever the status (e.g. the handler threw). @default false */
   error?: boolean | undefined;
+  /**
+   * The trace of the request, kept as the exemplar of its latency bucket and of `http_requests_total`
+   * (the last one per bucket per series). A malformed one is dropped and counted as `invalid_exemplar`.
+   * @default undefined
+   */
+  exemplar?: ExemplarInput | undefined;
 }
 
 /** What a manual timer's `end` takes. */
@@ -75,6 +82,9 @@ interface MethodSeries {
   sum: number;
   count: number;
   native: LogSketch;
+  /** The last exemplar per classic bucket; made on the first exemplar. */
+  exemplars: (Exemplar | null)[] | undefined;
+  requestExemplar: Exemplar | undefined;
 }
 
 interface EndpointSeries {
@@ -134,6 +144,8 @@ export class MetricsCollector {
   private registry: FamilyRegistry | undefined;
   private readonly completionConfig: ReturnType<typeof resolveCompletionOptions>;
   private completions: Completions | undefined;
+  /** The clock read once at the start of a recordCompletion, for every series it touches. */
+  private recordingNow: number | undefined;
 
   constructor(options?: MetricsCollectorOptions) {
     this.options = resolveOptions(options);
@@ -173,9 +185,12 @@ export class MetricsCollector {
    */
   recordCompletion(record: CompletionRecord): void {
     try {
-      this.ai().record(record);
+      this.recordingNow = this.safeNow();
+      (this.completions ?? this.ai()).record(record);
     } catch {
       this.drop('internal_error');
+    } finally {
+      this.recordingNow = undefined;
     }
   }
 
@@ -209,7 +224,8 @@ export class MetricsCollector {
     if (!this.registry) {
       const o = this.options;
       this.registry = new FamilyRegistry({
-        now: () => this.safeNow(),
+        // One clock read per recordCompletion, however many series it touches.
+        now: () => this.recordingNow ?? this.safeNow(),
         drop: (reason) => this.drop(reason),
         sketchScale: o.sketchScale,
         slotMs: this.slotMs,
@@ -338,11 +354,14 @@ export class MetricsCollector {
         sum: 0,
         count: 0,
         native: new LogSketch(this.options.sketchScale, { wide: true }),
+        exemplars: undefined,
+        requestExemplar: undefined,
       };
       ep.byMethod[m.id] = series;
     }
     series.requests++;
     if (error) series.errors++;
+    let bucket = -1;
     if (!Number.isNaN(latency)) {
       series.sum += latency;
       series.count++;
@@ -351,7 +370,9 @@ export class MetricsCollector {
       while (i < b.length && latency > b[i]!) i++;
       series.buckets[i]!++;
       series.native.add(latency);
+      bucket = i;
     }
+    if (r.exemplar !== undefined && r.exemplar !== null) this.exemplar(series, r.exemplar, latency, bucket);
     ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
     ep.window.record(epoch, latency, error);
 
@@ -366,6 +387,21 @@ export class MetricsCollector {
     const model = r.model;
     if (model !== undefined && model !== null && model !== '')
       this.count(this.models.getAny(model), epoch, latency, error);
+  }
+
+  /** Keeps the request's trace as the last exemplar of its bucket (if its latency is valid) and of its counter. */
+  private exemplar(series: MethodSeries, input: unknown, latency: number, bucket: number): void {
+    const now = this.safeNow();
+    const counted = makeExemplar(input, 1, now);
+    if (counted === undefined) {
+      this.drop('invalid_exemplar');
+      return;
+    }
+    series.requestExemplar = counted;
+    if (bucket < 0) return;
+    const list = series.exemplars ?? new Array<Exemplar | null>(series.buckets.length).fill(null);
+    series.exemplars = list;
+    list[bucket] = { ...counted, value: latency };
   }
 
   private count(s: CounterSeries, epoch: number, latency: number, error: boolean): void {
@@ -550,6 +586,8 @@ export class MetricsCollector {
           sum: m.sum,
           count: m.count,
           native: m.native,
+          ...(m.exemplars ? { exemplars: [...m.exemplars] } : {}),
+          ...(m.requestExemplar ? { requestExemplar: m.requestExemplar } : {}),
         })),
       statuses: Array.from(e.statuses, ([status, count]) => ({
         status: status === UNKNOWN_STATUS ? 'unknown' : String(status),

@@ -97,6 +97,8 @@ export interface CompletionStart {
   model: string;
   tenant?: string | undefined;
   operation?: string | undefined;
+  /** The call streams its answer (time to first token is recorded for streamed calls only). @default true */
+  stream?: boolean | undefined;
 }
 
 /** A call in progress: `firstToken()` once the first token arrives, then exactly one of `end`, `fail`, `abort`. */
@@ -278,7 +280,9 @@ const TOKEN_TYPES = ['input', 'output', 'cached_input'] as const;
 export class Completions {
   private readonly o: ResolvedCompletionOptions;
   private prices: Map<string, Required<ModelPrice>>;
-  private readonly models = new Map<string, ModelSeries>();
+  /** Bound children by provider, then model (and operation). */
+  private readonly models = new Map<string, Map<string, ModelSeries>>();
+  private cached = 0;
   private readonly tenants = new Map<string, TenantSeries>();
   private readonly inFlight = new Map<string, GaugeChild>();
   private tokens?: Counter | Histogram;
@@ -304,7 +308,7 @@ export class Completions {
   setPrices(prices: PriceTable): void {
     const next = checkPrices(prices);
     for (const [k, v] of next) this.prices.set(k, v);
-    for (const m of this.models.values()) m.price = undefined;
+    for (const byModel of this.models.values()) for (const m of byModel.values()) m.price = undefined;
   }
 
   private labels(): { provider: string; model: string; type: string; operation: string } {
@@ -354,12 +358,22 @@ export class Completions {
   }
 
   private series(r: Ids): ModelSeries {
-    const key = `${r.provider}\u0000${r.model}\u0000${this.o.otel ? r.operation : ''}`;
-    let s = this.models.get(key);
+    let byModel = this.models.get(r.provider);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.models.set(r.provider, byModel);
+    }
+    const key = this.o.otel ? `${r.model}\u0000${r.operation}` : r.model;
+    let s = byModel.get(key);
     if (s === undefined) {
-      if (this.models.size >= CACHE_MAX) this.models.clear();
+      if (++this.cached > CACHE_MAX) {
+        this.models.clear();
+        this.cached = 1;
+        this.models.set(r.provider, byModel);
+        byModel.clear();
+      }
       s = { price: undefined };
-      this.models.set(key, s);
+      byModel.set(key, s);
     }
     return s;
   }
@@ -630,8 +644,9 @@ export class Completions {
           operation: st.operation,
           tenant: st.tenant,
           durationSeconds: (clock() - t0) / 1000,
-          timeToFirstTokenSeconds: first === undefined ? undefined : (first - t0) / 1000,
-          stream: true,
+          // Time to first token is a streamed call's (a plain answer arrives whole).
+          timeToFirstTokenSeconds: first === undefined || st.stream === false ? undefined : (first - t0) / 1000,
+          stream: st.stream !== false,
           ...u,
           ...extra,
         });

@@ -1,7 +1,7 @@
 /**
  * Why a recorded value was kept out of the statistics (`gatewayz_metrics_dropped_values_total{reason}`).
  * `invalid_value`, `idle_series` and `collect_error` come from declared families, `invalid_tokens` and
- * `invalid_cost` from completions.
+ * `invalid_cost` from completions, `invalid_exemplar` from exemplars.
  */
 export type DropReason =
   | 'invalid_latency'
@@ -12,7 +12,8 @@ export type DropReason =
   | 'idle_series'
   | 'collect_error'
   | 'invalid_tokens'
-  | 'invalid_cost';
+  | 'invalid_cost'
+  | 'invalid_exemplar';
 
 /** The drop reasons every exposition shows, at 0 when nothing was dropped for them. */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([

@@ -20,6 +20,7 @@ export {
 } from './completion.js';
 export type { DropReason, MetricsErrorCode } from './errors.js';
 export { DROP_REASONS, MetricsError } from './errors.js';
+export type { Exemplar, ExemplarInput } from './exemplar.js';
 export type { HealthReport, HealthStatus } from './health.js';
 export { evaluateHealth } from './health.js';
 export type { HealthThresholds, LabelLimits, MetricsCollectorOptions } from './options.js';

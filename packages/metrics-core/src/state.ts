@@ -1,4 +1,5 @@
 import { MetricsError } from './errors.js';
+import { type Exemplar, laterExemplar, mergeExemplarLists } from './exemplar.js';
 import { evaluateHealth, type HealthReport } from './health.js';
 import type { HealthThresholds } from './options.js';
 import { type FamilyState, mergeFamilies, reviveFamilies } from './registry.js';
@@ -20,6 +21,13 @@ export interface MethodState {
    * (its buckets are Prometheus native-histogram buckets of schema `sketchScale`).
    */
   native?: LogSketch;
+  /**
+   * The last exemplar (trace of a request) seen in each classic bucket, `null` where none was; same length as
+   * `buckets`. Absent when the series never had one.
+   */
+  exemplars?: (Exemplar | null)[];
+  /** The last exemplar of any request of the series (the `http_requests_total` exemplar). */
+  requestExemplar?: Exemplar;
 }
 
 export interface EndpointState {
@@ -114,12 +122,15 @@ function addMethod(a: MethodState, b: MethodState): void {
   a.sum += b.sum;
   a.count += b.count;
   for (let i = 0; i < a.buckets.length; i++) a.buckets[i]! += b.buckets[i] ?? 0;
+  if (b.exemplars) a.exemplars = mergeExemplarLists(a.exemplars, b.exemplars);
+  if (b.requestExemplar) a.requestExemplar = laterExemplar(a.requestExemplar, b.requestExemplar) as Exemplar;
 }
 
 const cloneMethod = (m: MethodState): MethodState => ({
   ...m,
   buckets: [...m.buckets],
   ...(m.native ? { native: m.native.clone() } : {}),
+  ...(m.exemplars ? { exemplars: [...m.exemplars] } : {}),
 });
 
 function addEndpoint(a: EndpointState, b: EndpointState): void {

@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getMetricsCollector, type MetricsCollector, MetricsError, validateOptions } from '@gatewayz/metrics-core';
+import {
+  type ExemplarInput,
+  getMetricsCollector,
+  type MetricsCollector,
+  MetricsError,
+  validateOptions,
+} from '@gatewayz/metrics-core';
 import {
   createMetricsHandlers,
   type MetricsHandlers,
@@ -7,6 +13,7 @@ import {
   type MetricsResponse,
 } from './handlers.js';
 import { HANDLERS_OPTIONS, HTTP_METRICS_OPTIONS, invalidOption, pickOptions } from './internal/options.js';
+import { requestExemplar } from './internal/traceContext.js';
 
 /** Extra labels for the current request. */
 export interface MetricsLabels {
@@ -48,6 +55,12 @@ export interface HttpMetricsOptions<Req = unknown>
    * distinct unmatched paths can never create series. @default '__unmatched__'
    */
   unmatchedLabel?: string;
+  /**
+   * Keep the request's trace as an OpenMetrics exemplar of its latency bucket and of `http_requests_total`: the
+   * trace and parent span ids of a valid W3C `traceparent` header, else of the active OpenTelemetry span when the
+   * app uses `@opentelemetry/api`. Exemplars appear only in the OpenMetrics exposition. @default true
+   */
+  exemplars?: boolean;
 }
 
 /** The resolved options plus what an adapter calls per request. */
@@ -155,6 +168,14 @@ function matcher<Req>(exclude: ExcludeOption<Req> | undefined, name: string): (p
     );
 }
 
+const traceOf = (raw: IncomingMessage): ExemplarInput | undefined => {
+  try {
+    return requestExemplar(raw.headers);
+  } catch {
+    return undefined;
+  }
+};
+
 const stripQuery = (path: string) => {
   const q = path.indexOf('?');
   return q >= 0 ? path.slice(0, q) : path;
@@ -169,7 +190,7 @@ export function resolveHttpMetricsOptions<Req>(
   packageName = '@gatewayz/metrics-exporter',
 ): HttpMetrics<Req> {
   validateOptions(options, HTTP_METRICS_OPTIONS, packageName);
-  const { exclude, labels, unmatchedLabel = '__unmatched__' } = options;
+  const { exclude, labels, unmatchedLabel = '__unmatched__', exemplars = true } = options;
   if (unmatchedLabel === '') throw invalidOption('unmatchedLabel must be a non-empty string', packageName);
   const collector = options.collector ?? getMetricsCollector();
   if (typeof collector?.recordRequest !== 'function')
@@ -219,6 +240,7 @@ export function resolveHttpMetricsOptions<Req>(
       private readonly res: ServerResponse,
       private readonly endpointOf: () => string | undefined,
       private readonly start: number,
+      private readonly exemplar: ExemplarInput | undefined,
     ) {
       this.inFlight = endpointNow(endpointOf);
       collector.startInFlight(this.inFlight);
@@ -255,6 +277,7 @@ export function resolveHttpMetricsOptions<Req>(
           error,
           provider: attached?.provider ?? extra?.provider,
           model: attached?.model ?? extra?.model,
+          exemplar: this.exemplar,
         });
       } catch {
         // recording never throws into the app
@@ -269,7 +292,10 @@ export function resolveHttpMetricsOptions<Req>(
     isExcluded,
     track(req, res, path, endpointOf) {
       if (isExcluded(path, req)) return undefined;
-      const t = new Tracked(req, nodeRequestOf(req), res, endpointOf, performance.now());
+      const raw = nodeRequestOf(req);
+      // Read here, not at the end: the active OpenTelemetry span is the request's only in its own context.
+      const exemplar = exemplars ? traceOf(raw) : undefined;
+      const t = new Tracked(req, raw, res, endpointOf, performance.now(), exemplar);
       const r = res as TrackedResponse;
       // A response already sent (Fastify's own 400/414, answered before any hook) emits no more 'finish'.
       if (res.writableFinished) t.end(true);

@@ -1,6 +1,7 @@
-import type { CollectorState } from '@gatewayz/metrics-core';
+import type { CollectorState, Exemplar } from '@gatewayz/metrics-core';
 import { METRIC_FAMILIES, type MetricFamilyInfo } from './families.js';
 import { escapeHelp, escapeLabelValue, formatCanonical, formatValue } from './internal/escape.js';
+import { exemplarSuffix } from './internal/exemplarText.js';
 import {
   type ExporterSelfState,
   type FamilyWriter,
@@ -44,9 +45,13 @@ export class TextWriter implements FamilyWriter<string> {
     this.name = info.name;
   }
 
-  sample(labels: string, value: number): void {
+  sample(labels: string, value: number, exemplar?: Exemplar): void {
+    // Exemplars exist only in OpenMetrics; the 0.0.4 line stays as it always was.
+    const ex = this.om && exemplar !== undefined ? exemplarSuffix(exemplar) : '';
     this.buf +=
-      labels === '' ? `${this.name} ${formatValue(value)}\n` : `${this.name}{${labels}} ${formatValue(value)}\n`;
+      labels === ''
+        ? `${this.name} ${formatValue(value)}${ex}\n`
+        : `${this.name}{${labels}} ${formatValue(value)}${ex}\n`;
   }
 
   private leLabels(bounds: readonly number[]): string[] {
@@ -64,9 +69,10 @@ export class TextWriter implements FamilyWriter<string> {
     const name = this.name;
     let cumulative = 0;
     let out = '';
+    const ex = this.om ? h.exemplars : undefined;
     for (let i = 0; i < les.length; i++) {
       cumulative += h.buckets[i] ?? 0;
-      out += `${name}_bucket{${prefix}${les[i]}} ${formatValue(cumulative)}\n`;
+      out += `${name}_bucket{${prefix}${les[i]}} ${formatValue(cumulative)}${ex ? exemplarSuffix(ex[i]) : ''}\n`;
     }
     const braces = labels === '' ? '' : `{${labels}}`;
     this.buf += `${out}${name}_sum${braces} ${formatValue(h.sum)}\n${name}_count${braces} ${formatValue(cumulative)}\n`;

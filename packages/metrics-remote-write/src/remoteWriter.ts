@@ -599,7 +599,7 @@ export class RemoteWriter {
           : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(e));
       return {
         ok: false,
-        error: new RemoteWriteError('NETWORK', `could not reach the receiver at ${this.url}: ${why}`, {
+        error: new RemoteWriteError('NETWORK', `could not reach the receiver at ${this.urlLabel}: ${why}`, {
           retryable: true,
         }),
       };
@@ -617,7 +617,7 @@ export class RemoteWriter {
       ok: false,
       error: new RemoteWriteError(
         retryable ? 'SERVER_ERROR' : 'REJECTED',
-        `the receiver at ${this.url} answered ${res.status} ${res.statusText}: ${JSON.stringify(shown.trim())}${retryable ? '' : hint}`,
+        `the receiver at ${this.urlLabel} answered ${res.status} ${res.statusText}: ${JSON.stringify(shown.trim())}${retryable ? '' : hint}`,
         {
           status: res.status,
           body: text,

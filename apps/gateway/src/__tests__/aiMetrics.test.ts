@@ -179,3 +179,63 @@ describe.each(FRAMEWORKS)('AI metrics of the demo on %s, through the official op
     expect(families.find((f) => f[0] === 'model_request_duration_seconds')?.[1]).toBe('histogram');
   });
 });
+
+describe('AI metrics of the demo with OpenTelemetry names', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await startGateway({
+      framework: 'fastify',
+      collector: new MetricsCollector({ completions: { names: 'otel' } }),
+      seed: 12,
+      errorRateScale: 0,
+      latencyJitter: 0,
+    });
+  });
+  afterAll(() => gw?.close());
+
+  it('the same calls feed the gen_ai_* families, and promtool and the strict parser accept them', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-otel', maxRetries: 0 });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hello' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) usage = chunk.usage ?? usage;
+    let s: Sample[] = [];
+    for (let i = 0; i < 40 && sumOf(s, 'gen_ai_client_operation_duration_seconds_count') < 1; i++) {
+      s = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const labels = {
+      gen_ai_provider_name: 'openai',
+      gen_ai_request_model: 'gpt-4o-mini',
+      gen_ai_operation_name: 'chat',
+    };
+    expect(sumOf(s, 'gen_ai_client_operation_duration_seconds_count', labels)).toBe(1);
+    expect(sumOf(s, 'gen_ai_server_time_to_first_token_seconds_count', labels)).toBe(1);
+    expect(sumOf(s, 'gen_ai_client_token_usage_sum', { ...labels, gen_ai_token_type: 'input' })).toBe(
+      usage!.prompt_tokens,
+    );
+    expect(sumOf(s, 'gen_ai_client_token_usage_sum', { ...labels, gen_ai_token_type: 'output' })).toBe(
+      usage!.completion_tokens,
+    );
+    expect(s.some((x) => x.name.startsWith('model_tokens'))).toBe(false);
+    const t = await (await fetch(`${gw.url}/metrics`)).text();
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: t, encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    const om = await (
+      await fetch(`${gw.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+    ).text();
+    const names = strictOpenMetrics(om).map((f) => f[0]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'gen_ai_client_token_usage',
+        'gen_ai_client_operation_duration_seconds',
+        'gen_ai_server_time_to_first_token_seconds',
+        'gen_ai_server_time_per_output_token_seconds',
+      ]),
+    );
+  });
+});

@@ -2,7 +2,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CompletionOptions, MetricsCollector, MetricsError, stableHash } from '../index.js';
+import {
+  type CompletionOptions,
+  MetricsCollector,
+  MetricsError,
+  mergeStates,
+  reviveState,
+  stableHash,
+} from '../index.js';
 
 const clocked = (completions?: CompletionOptions) => {
   const clock = { t: 1_000_000 };
@@ -175,6 +182,20 @@ describe('startCompletion and trackStream', () => {
     expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
   });
 
+  it('a plain (stream: false) call timed with startCompletion records no time to first token and no stream abort', () => {
+    const { c, clock } = clocked();
+    const t = c.startCompletion({ provider: 'p', model: 'm', stream: false });
+    clock.t += 200;
+    t.firstToken();
+    clock.t += 300;
+    t.end({ inputTokens: 5, outputTokens: 4 });
+    c.startCompletion({ provider: 'p', model: 'm', stream: false }).abort();
+    expect(sums(c, 'model_request_duration_seconds')).toEqual({ 'p|m': 0.5 });
+    expect(values(c, 'model_time_to_first_token_seconds')).toEqual({});
+    expect(values(c, 'model_stream_aborts_total')).toEqual({});
+    expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
+  });
+
   async function* chunks(clock: { t: number }, n: number, usage = true) {
     for (let i = 0; i < n; i++) {
       clock.t += i === 0 ? 250 : 10;
@@ -220,6 +241,29 @@ describe('startCompletion and trackStream', () => {
     expect(values(c, 'model_stream_aborts_total')).toEqual({ 'p|m': 1 });
     expect(values(c, 'model_request_duration_seconds')).toEqual({ 'p|m': 2 });
     expect(values(c, 'model_requests_in_flight')).toEqual({ p: 0 });
+  });
+});
+
+describe('across processes', () => {
+  it('two collectors merge generically after JSON (cluster IPC): tokens and cost add, histograms merge', () => {
+    const a = clocked().c;
+    const b = clocked().c;
+    a.recordCompletion({ ...base, inputTokens: 5, outputTokens: 7, costUsd: 0.5, timeToFirstTokenSeconds: 0.2 });
+    b.recordCompletion({ ...base, inputTokens: 1, outputTokens: 2, costUsd: 0.25, timeToFirstTokenSeconds: 0.4 });
+    b.recordCompletion({ ...base, model: 'other', outputTokens: 1, costUsd: 1 });
+    const m = mergeStates([a.state(), reviveState(JSON.parse(JSON.stringify(b.state())))]);
+    const f = (n: string) => m.families!.find((x) => x.name === n)!;
+    const v = (n: string) => Object.fromEntries(f(n).series.map((s) => [s.labels.join('|'), s.value ?? s.sum]));
+    expect(v('model_tokens_total')).toEqual({
+      'openai|gpt-4o|input': 6,
+      'openai|gpt-4o|output': 9,
+      'openai|other|output': 1,
+    });
+    expect(v('model_cost_usd_total')).toEqual({ 'openai|gpt-4o': 0.75, 'openai|other': 1 });
+    expect(v('model_time_to_first_token_seconds')['openai|gpt-4o']).toBeCloseTo(0.6, 12);
+    const ttft = f('model_time_to_first_token_seconds').series[0]!;
+    expect(ttft.count).toBe(2);
+    expect(ttft.native?.count).toBe(2);
   });
 });
 
@@ -304,6 +348,16 @@ describe('tenants', () => {
     expect(values(c, 'model_tokens_total')['openai|gpt-4o|input']).toBe(102_000);
     // 100k label strings alone would be several MB; the bound child caches are capped at 4096 entries
     expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('10k distinct models fold into the model cap, and every token is still counted', () => {
+    const { c } = clocked();
+    for (let i = 0; i < 10_000; i++) c.recordCompletion({ ...base, model: `m${i}`, outputTokens: 2 });
+    const f = fam(c, 'model_tokens_total')!;
+    expect(f.series.length).toBe(257); // 256 models (the `limits.models` default) + __overflow__
+    expect(values(c, 'model_tokens_total')['openai|__overflow__|output']).toBe(2 * (10_000 - 256));
+    expect(f.series.reduce((n, s) => n + s.value!, 0)).toBe(20_000);
+    expect(c.state().dropped.internal_error ?? 0).toBe(0);
   });
 
   it('idle tenants expire on the injected clock (counted), and free their place under the cap', () => {

@@ -100,6 +100,32 @@ type Op =
   | { kind: 'hit' | 'miss' }
   | { kind: 'clock'; dtMs: number };
 
+const hexId = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+/** Valid traces, and hostile ones: label text, upper case, all zeros, wrong lengths, non-strings. */
+const exemplarArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<unknown>(undefined) },
+  { weight: 3, arbitrary: fc.record({ traceId: hexId(32), spanId: fc.option(hexId(16), { nil: undefined }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      traceId: fc.oneof(
+        label,
+        hexId(32).map((s) => s.toUpperCase()),
+        fc.constant('0'.repeat(32)),
+      ),
+      spanId: fc.oneof(label, fc.constant('0'.repeat(16))),
+    }),
+  },
+  { weight: 1, arbitrary: fc.oneof(label, fc.constant<unknown>([])) },
+);
+const validExemplar = (e: unknown): boolean => {
+  if (e === null || typeof e !== 'object') return false;
+  const { traceId, spanId } = e as { traceId?: unknown; spanId?: unknown };
+  const ok = (v: unknown, n: number) =>
+    typeof v === 'string' && new RegExp(`^[0-9a-f]{${n}}$`).test(v) && /[^0]/.test(v);
+  return ok(traceId, 32) && (spanId === undefined || ok(spanId, 16));
+};
+
 const dtMs = fc.oneof(fc.integer({ min: 0, max: 120_000 }), fc.constantFrom(-5_000, -1, 1e11));
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -114,6 +140,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
         provider: label,
         model: label,
         error: fc.constantFrom<unknown>(undefined, true, false, 'yes', 1),
+        exemplar: exemplarArb,
       }),
     }),
   },
@@ -175,13 +202,15 @@ describe('the whole record API under hostile input', () => {
         tried.operations += ops.length;
         const clock = { t: 1_700_000_000_000 };
         const c = new MetricsCollector({ now: () => clock.t });
-        const expected = { requests: 0, invalidLatency: 0, invalidStatus: 0, db: 0, external: 0 };
+        const expected = { requests: 0, invalidLatency: 0, invalidStatus: 0, invalidExemplar: 0, db: 0, external: 0 };
         for (const o of ops) {
           if (o.kind === 'request') {
             c.recordRequest(o.r as unknown as RequestRecord);
             expected.requests++;
             if (!validLatency(o.r.latencySeconds)) expected.invalidLatency++;
             if (!validStatus(o.r.statusCode)) expected.invalidStatus++;
+            const ex = o.r.exemplar;
+            if (ex !== undefined && ex !== null && !validExemplar(ex)) expected.invalidExemplar++;
           } else if (o.kind === 'timer') {
             const end = c.startRequest(o.start as never);
             const t0 = clock.t;
@@ -213,6 +242,7 @@ describe('the whole record API under hostile input', () => {
         expect(st.dropped.internal_error).toBeUndefined();
         expect(st.dropped.invalid_latency ?? 0).toBe(expected.invalidLatency);
         expect(st.dropped.invalid_status ?? 0).toBe(expected.invalidStatus);
+        expect(st.dropped.invalid_exemplar ?? 0).toBe(expected.invalidExemplar);
 
         const exporter = new PrometheusExporter(c);
         const text = exporter.export();
@@ -229,7 +259,13 @@ describe('the whole record API under hostile input', () => {
         // Outputs stay small whatever the label lengths (values are cut to 128 code units).
         expect(text.length).toBeLessThan(256 * 1024);
 
-        parseExposition(exporter.exportOpenMetrics(), 'openmetrics');
+        const om = parseExposition(exporter.exportOpenMetrics(), 'openmetrics');
+        // Only valid ids ever reach an exemplar label.
+        for (const s of om.samples) {
+          if (!s.exemplar) continue;
+          expect(s.exemplar.labels.trace_id).toMatch(/^[0-9a-f]{32}$/);
+          expect(s.exemplar.labels.span_id ?? '0123456789abcdef').toMatch(/^[0-9a-f]{16}$/);
+        }
         expect(await exporter.exportProtobuf()).toBeInstanceOf(Buffer);
         const snap = c.snapshot();
         expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);

@@ -64,6 +64,7 @@ export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
   exclude: ['string', 'regexp', 'function', 'array'],
   labels: 'function',
   unmatchedLabel: 'string',
+  exemplars: 'boolean',
 };
 
 export const EXPORTER_OPTIONS: OptionSchema<PrometheusExporterOptions> = {

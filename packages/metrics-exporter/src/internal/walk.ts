@@ -2,6 +2,7 @@ import {
   type CollectorState,
   type CounterSeriesState,
   DROP_REASONS,
+  type Exemplar,
   type FamilyState,
   type LatencySummary,
   type LogSketch,
@@ -64,13 +65,16 @@ export interface HistogramData {
   count: number;
   /** Cumulative native-histogram sketch, when the collector keeps one. */
   native?: LogSketch | undefined;
+  /** The last exemplar of each bucket (`null` where none), when the series has any. */
+  exemplars?: readonly (Exemplar | null)[] | undefined;
 }
 
 /** What a format does with the walk: text writes lines, protobuf writes messages. `L` is its label encoding. */
 export interface FamilyWriter<L> {
   labels(pairs: LabelPairs): L;
   family(info: MetricFamilyInfo): void;
-  sample(labels: L, value: number): void;
+  /** `exemplar` is given for counter samples that have one; a format without exemplars ignores it. */
+  sample(labels: L, value: number, exemplar?: Exemplar): void;
   histogram(labels: L, h: HistogramData): void;
   endFamily(): void;
 }
@@ -177,8 +181,11 @@ export function* walkFamilies<L>(
         for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
       });
     }
-    yield* family(F.requests, (p, e) => {
-      for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.requests);
+    // With the counter's exemplar (OpenMetrics shows it; the other formats ignore it).
+    yield* family(F.requests, (p) => {
+      for (const ep of p.endpoints) {
+        for (const { m, label } of ep.methods) w.sample(label, m.requests, m.requestExemplar);
+      }
     });
     yield* family(F.errors, (p, e) => {
       for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
@@ -197,6 +204,7 @@ export function* walkFamilies<L>(
             sum: m.sum,
             count: m.buckets.reduce((a, b) => a + b, 0),
             native: m.native,
+            exemplars: m.exemplars,
           });
           if (++emitted % 128 === 0) yield;
         }

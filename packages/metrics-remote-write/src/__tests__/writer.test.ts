@@ -124,7 +124,11 @@ describe('requests', () => {
   it('a 415 is a clear error naming the status and the body, sent once, never retried', async () => {
     const rx = await receiver(status(415, 'unsupported Content-Type "application/x-protobuf"'));
     const errors: RemoteWriteError[] = [];
-    const w = new RemoteWriter({ url: rx.url, collector: collector(), onError: (e) => errors.push(e) });
+    const w = new RemoteWriter({
+      url: `${rx.url}?api_key=hunter2`,
+      collector: collector(),
+      onError: (e) => errors.push(e),
+    });
     const e = (await w.flush().catch((x: unknown) => x)) as RemoteWriteError;
     expect(e.code).toBe('REJECTED');
     expect(e.status).toBe(415);
@@ -132,6 +136,9 @@ describe('requests', () => {
     expect(e.message).toContain('answered 415 Unsupported Media Type');
     expect(e.message).toContain('unsupported Content-Type');
     expect(e.message).toContain('remote-write endpoint');
+    // The URL is named by origin and path: a key in its query string never reaches a log.
+    expect(e.message).toContain(`the receiver at ${rx.url} answered`);
+    expect(e.message).not.toContain('hunter2');
     expect(errors).toEqual([e]);
     await new Promise((r) => setTimeout(r, 300));
     expect(rx.hits.length).toBe(1);

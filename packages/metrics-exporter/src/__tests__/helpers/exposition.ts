@@ -13,6 +13,8 @@ export interface Sample {
   /** The value as written. */
   rawValue: string;
   line: string;
+  /** The OpenMetrics exemplar of the sample, if it has one. */
+  exemplar?: { labels: Record<string, string>; value: number; timestamp?: number };
 }
 
 export interface Family {
@@ -196,7 +198,36 @@ export function parseExposition(text: string, format: Format = 'text'): Expositi
       }
     }
     if (line[i] !== ' ') fail('expected one space before the value');
-    const rest = line.slice(i + 1).split(' ');
+    let tail = line.slice(i + 1);
+    let exemplar: Sample['exemplar'];
+    const hash = tail.indexOf(' # {');
+    if (hash >= 0) {
+      // OpenMetrics exemplar: only on counter `_total` and histogram `_bucket` samples, labels ≤ 128 characters.
+      if (format !== 'openmetrics') fail('exemplar outside OpenMetrics');
+      if (!name.endsWith('_total') && !name.endsWith('_bucket')) fail('exemplar on a sample that may not have one');
+      let ex: ReturnType<typeof parseLabels> = { labels: {}, end: 0 };
+      try {
+        ex = parseLabels(tail, hash + 3);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const chars = Object.entries(ex.labels).reduce((n, [k, v]) => n + k.length + [...v].length, 0);
+      if (chars > 128) fail('exemplar label set longer than 128 characters');
+      const parts = tail.slice(ex.end).split(' ');
+      if (parts[0] !== '' || parts.length < 2 || parts.length > 3 || parts.slice(1).some((p) => p === ''))
+        fail('expected exemplar value [timestamp]');
+      try {
+        exemplar = {
+          labels: ex.labels,
+          value: parseNumber(parts[1]!),
+          ...(parts[2] ? { timestamp: parseNumber(parts[2]) } : {}),
+        };
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      tail = tail.slice(0, hash);
+    }
+    const rest = tail.split(' ');
     if (rest.length < 1 || rest.length > 2 || rest.some((p) => p === '')) fail('expected value [timestamp]');
     const rawValue = rest[0]!;
     let value = 0;
@@ -211,7 +242,7 @@ export function parseExposition(text: string, format: Format = 'text'): Expositi
     const key = seriesKey(name, labels);
     if (seen.has(key)) fail(`duplicate series ${key}`);
     seen.add(key);
-    const s: Sample = { name, family: current!.name, labels, value, rawValue, line };
+    const s: Sample = { name, family: current!.name, labels, value, rawValue, line, ...(exemplar ? { exemplar } : {}) };
     current!.samples.push(s);
     samples.push(s);
   }

@@ -1,0 +1,51 @@
+/** The trace a request belongs to, in plain values (e.g. from a W3C `traceparent` header or an OpenTelemetry span). */
+export interface ExemplarInput {
+  /** 32 lower-case hex digits, not all zero. */
+  traceId: string;
+  /** 16 lower-case hex digits, not all zero. */
+  spanId?: string | undefined;
+}
+
+/** One kept exemplar: the trace, the observed value, and when it was recorded (ms since the epoch). */
+export interface Exemplar {
+  traceId: string;
+  spanId?: string;
+  value: number;
+  timestampMs: number;
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ZEROS = /^0+$/;
+
+/** True when `id` is a valid W3C trace id (32 lower-hex digits, not all zero). */
+export const isTraceId = (id: unknown): id is string => typeof id === 'string' && TRACE_ID.test(id) && !ZEROS.test(id);
+
+/** True when `id` is a valid W3C span (parent) id (16 lower-hex digits, not all zero). */
+export const isSpanId = (id: unknown): id is string => typeof id === 'string' && SPAN_ID.test(id) && !ZEROS.test(id);
+
+/** The exemplar for `input`, or `undefined` when it is malformed (then nothing of it may reach a label). */
+export function makeExemplar(input: unknown, value: number, timestampMs: number): Exemplar | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const { traceId, spanId } = input as ExemplarInput;
+  if (!isTraceId(traceId)) return undefined;
+  if (spanId === undefined) return { traceId, value, timestampMs };
+  return isSpanId(spanId) ? { traceId, spanId, value, timestampMs } : undefined;
+}
+
+/** The later of two exemplars (by timestamp; `b` wins a tie, as the one merged in). */
+export const laterExemplar = (a: Exemplar | null | undefined, b: Exemplar | null | undefined): Exemplar | null =>
+  (b && (!a || b.timestampMs >= a.timestampMs) ? b : a) ?? null;
+
+/** Merges per-bucket exemplar lists, keeping the latest in each bucket. */
+export function mergeExemplarLists(
+  a: readonly (Exemplar | null)[] | undefined,
+  b: readonly (Exemplar | null)[] | undefined,
+): (Exemplar | null)[] | undefined {
+  if (!b) return a ? [...a] : undefined;
+  if (!a) return [...b];
+  const n = Math.max(a.length, b.length);
+  const out: (Exemplar | null)[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = laterExemplar(a[i], b[i]);
+  return out;
+}
