@@ -135,10 +135,21 @@ export function renderProtobuf(
   state: CollectorState | readonly StatePart[],
   self: ExporterSelfState = { refusals: {} },
 ): Uint8Array {
-  const parts = partsOf(state);
+  const gen = protobufSlices(state, self);
+  let r = gen.next();
+  while (!r.done) r = gen.next();
+  return r.value;
+}
+
+/**
+ * {@link renderProtobuf} as a generator that pauses at the walk's yield points (every 128 series or
+ * so), for an async caller to give the event loop back; returns the same bytes.
+ */
+export function* protobufSlices(
+  state: CollectorState | readonly StatePart[],
+  self: ExporterSelfState = { refusals: {} },
+): Generator<void, Uint8Array, undefined> {
   const w = new ProtobufWriter();
-  for (const _ of walkFamilies(parts, self, w)) {
-    // Protobuf is rendered in one go; the walk's yield points are not needed here.
-  }
+  yield* walkFamilies(partsOf(state), self, w);
   return w.out.finish();
 }
