@@ -47,6 +47,16 @@ export const BAD_ADAPTER_OPTIONS: readonly { name: string; options: Record<strin
     message: 'option "protobuf" must be a boolean, got the string "no"',
   },
   {
+    name: 'cacheMs that is a string',
+    options: { cacheMs: '1s' },
+    message: 'option "cacheMs" must be a number, got the string "1s"',
+  },
+  {
+    name: 'a negative cacheMs',
+    options: { cacheMs: -5 },
+    message: 'cacheMs must be a number of milliseconds >= 0, got -5',
+  },
+  {
     name: 'an admin token with a space',
     options: { adminToken: 'adapter admin token 0123' },
     message: `adminToken contains a space at position 8; ${CHARS}`,

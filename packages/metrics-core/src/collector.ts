@@ -333,7 +333,9 @@ export class MetricsCollector {
       this.drop('invalid_record');
       return;
     }
-    const epoch = this.epoch();
+    // One clock read per record, for the window and for an exemplar's timestamp (this.epoch() reads the same clock).
+    const nowMs = this.safeNow();
+    const epoch = Math.floor(nowMs / this.slotMs);
     const latency = this.latency(r.latencySeconds);
     let status = r.statusCode;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
@@ -372,7 +374,8 @@ export class MetricsCollector {
       series.native.add(latency);
       bucket = i;
     }
-    if (r.exemplar !== undefined && r.exemplar !== null) this.exemplar(series, r.exemplar, latency, bucket);
+    const trace = r.exemplar;
+    if (trace !== undefined && trace !== null) this.exemplar(series, trace, latency, bucket, nowMs);
     ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
     ep.window.record(epoch, latency, error);
 
@@ -390,9 +393,8 @@ export class MetricsCollector {
   }
 
   /** Keeps the request's trace as the last exemplar of its bucket (if its latency is valid) and of its counter. */
-  private exemplar(series: MethodSeries, input: unknown, latency: number, bucket: number): void {
-    const now = this.safeNow();
-    const counted = makeExemplar(input, 1, now);
+  private exemplar(series: MethodSeries, input: unknown, latency: number, bucket: number, nowMs: number): void {
+    const counted = makeExemplar(input, 1, nowMs);
     if (counted === undefined) {
       this.drop('invalid_exemplar');
       return;

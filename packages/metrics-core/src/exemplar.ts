@@ -14,15 +14,24 @@ export interface Exemplar {
   timestampMs: number;
 }
 
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
-const ZEROS = /^0+$/;
+/** True when `v` is exactly `length` lower-case hex digits, not all zero (one pass, no regexp). */
+function lowerHexId(v: unknown, length: number): v is string {
+  if (typeof v !== 'string' || v.length !== length) return false;
+  let nonZero = false;
+  for (let i = 0; i < length; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 48 && c <= 57) nonZero = true;
+    else if (c >= 97 && c <= 102) nonZero = true;
+    else if (c !== 48) return false;
+  }
+  return nonZero;
+}
 
 /** True when `id` is a valid W3C trace id (32 lower-hex digits, not all zero). */
-export const isTraceId = (id: unknown): id is string => typeof id === 'string' && TRACE_ID.test(id) && !ZEROS.test(id);
+export const isTraceId = (id: unknown): id is string => lowerHexId(id, 32);
 
 /** True when `id` is a valid W3C span (parent) id (16 lower-hex digits, not all zero). */
-export const isSpanId = (id: unknown): id is string => typeof id === 'string' && SPAN_ID.test(id) && !ZEROS.test(id);
+export const isSpanId = (id: unknown): id is string => lowerHexId(id, 16);
 
 /** The exemplar for `input`, or `undefined` when it is malformed (then nothing of it may reach a label). */
 export function makeExemplar(input: unknown, value: number, timestampMs: number): Exemplar | undefined {

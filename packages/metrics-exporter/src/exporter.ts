@@ -3,11 +3,14 @@ import { type CollectorState, type MetricsSnapshot, summarizeState, validateOpti
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
 import { partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
-import { renderProtobuf } from './protobufFormat.js';
+import { protobufSlices } from './protobufFormat.js';
 import { type ExporterSelfState, GroupedTextWriter, renderText, timedChunks } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds (GC pauses come on top). */
 const SLICE_MS = 2;
+
+/** What the exporter renders and shares between concurrent callers: each exposition format and the JSON snapshot. */
+type SharedKind = ExpositionFormat | 'protobuf' | 'json';
 
 /** Anything that yields a collector state: a `MetricsCollector`, or an aggregator of several. */
 export interface MetricsSource {
@@ -27,7 +30,10 @@ export interface PrometheusExporterOptions {
    */
   yieldBetweenChunks?: boolean;
   /**
-   * Concurrent scrapes within this many milliseconds share one rendering (per format). 0 disables. @default 0
+   * Keeps each format's rendering (text, OpenMetrics, protobuf, JSON snapshot) for this many milliseconds after
+   * its render began, so every scrape in that time gets it without a new render. With 0, only scrapes that
+   * arrive while a render of their format is in progress share it (single flight), and nothing is kept after
+   * it. A served rendering is never older than `cacheMs` plus one render's duration. A number >= 0. @default 0
    */
   cacheMs?: number;
 }
@@ -38,7 +44,11 @@ export class PrometheusExporter {
   private readonly options: Required<PrometheusExporterOptions>;
   /** Counters the exporter owns, rendered as `gatewayz_metrics_admin_refusals_total`. */
   readonly self: ExporterSelfState = { refusals: {} };
-  private readonly cache = new Map<ExpositionFormat, { at: number; body: Promise<Buffer> }>();
+  /**
+   * Per format: the render in progress, kept after it settles only while `cacheMs` has not passed since it
+   * began. A failed render is dropped at once, so the next scrape renders again.
+   */
+  private readonly shared = new Map<SharedKind, { at: number; result: Promise<unknown> }>();
 
   constructor(source: MetricsSource, options: PrometheusExporterOptions = {}) {
     if (!source || typeof source.state !== 'function') {
@@ -46,7 +56,9 @@ export class PrometheusExporter {
     }
     validateOptions(options, EXPORTER_OPTIONS, EXPORTER_PACKAGE);
     const cacheMs = options.cacheMs ?? 0;
-    if (!(cacheMs >= 0)) throw invalidOption(`cacheMs must be >= 0, got ${cacheMs}`);
+    if (!(cacheMs >= 0 && cacheMs <= 2 ** 31 - 1)) {
+      throw invalidOption(`cacheMs must be a number of milliseconds >= 0, got ${cacheMs}`);
+    }
     this.source = source;
     this.options = { yieldBetweenChunks: options.yieldBetweenChunks ?? true, cacheMs };
   }
@@ -76,19 +88,43 @@ export class PrometheusExporter {
 
   /**
    * {@link exportAsync} as UTF-8 bytes, without ever building one large string (what the handlers
-   * send). Concurrent calls within `cacheMs` share one rendering.
+   * send). Calls made while a render of the same format is in progress share it (single flight), and
+   * so do calls within `cacheMs` of its start; the Buffer is shared, so do not write into it.
    */
   exportAsyncBuffer(format: ExpositionFormat = 'text'): Promise<Buffer> {
-    const { cacheMs } = this.options;
-    if (cacheMs > 0) {
-      const hit = this.cache.get(format);
-      const now = Date.now();
-      if (hit && now - hit.at < cacheMs) return hit.body;
-      const body = this.renderAsyncBuffer(format);
-      this.cache.set(format, { at: now, body });
-      return body;
+    return this.single(format, () => this.renderAsyncBuffer(format));
+  }
+
+  /**
+   * Single flight: joins the render of `kind` in progress (or the one kept for `cacheMs`) or starts one.
+   * A caller that joins gets data read when that render began, at most one render's duration (plus
+   * `cacheMs`) before its call: what an HA pair of Prometheus servers scraping at the same instant needs
+   * (both get the same samples). A call after a render has finished, with `cacheMs` 0, always renders anew.
+   */
+  private single<T>(kind: SharedKind, render: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.shared.get(kind);
+    if (hit && (hit.at === Number.POSITIVE_INFINITY || now - hit.at < this.options.cacheMs)) {
+      return hit.result as Promise<T>;
     }
-    return this.renderAsyncBuffer(format);
+    // In progress: joinable whatever the clock says. Once settled, kept only for cacheMs from `now`.
+    const entry = { at: Number.POSITIVE_INFINITY, result: undefined as unknown as Promise<T> };
+    const result = render().then(
+      (v) => {
+        if (this.shared.get(kind) === entry) {
+          if (this.options.cacheMs > 0) entry.at = now;
+          else this.shared.delete(kind);
+        }
+        return v;
+      },
+      (err: unknown) => {
+        if (this.shared.get(kind) === entry) this.shared.delete(kind);
+        throw err;
+      },
+    );
+    entry.result = result;
+    this.shared.set(kind, entry);
+    return result;
   }
 
   /**
@@ -114,15 +150,21 @@ export class PrometheusExporter {
     return w;
   }
 
-  private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
+  /** Yields to the event loop (setImmediate) when `SLICE_MS` has passed since the last yield. */
+  private breather(): () => Promise<void> {
     const yielding = this.options.yieldBetweenChunks;
     let since = performance.now();
-    const breathe = async () => {
+    return async () => {
       if (yielding && performance.now() - since >= SLICE_MS) {
         await new Promise<void>((r) => setImmediate(r));
         since = performance.now();
       }
     };
+  }
+
+  private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
+    const yielding = this.options.yieldBetweenChunks;
+    const breathe = this.breather();
     const source = this.source;
     if (typeof source.stateSlices === 'function') {
       const gen = this.sliced(source.stateSlices, format);
@@ -146,9 +188,27 @@ export class PrometheusExporter {
     return Buffer.concat(parts);
   }
 
-  /** Delimited protobuf `MetricFamily` messages, with native-histogram buckets on `http_request_duration_seconds`. */
-  async exportProtobuf(): Promise<Buffer> {
-    const bytes = renderProtobuf(await this.source.state(), this.self);
+  /**
+   * Delimited protobuf `MetricFamily` messages, with native-histogram buckets on `http_request_duration_seconds`.
+   * Rendered in slices that yield to the event loop (as {@link exportAsync}), the same bytes as a synchronous
+   * render of the same state; shared by concurrent calls like {@link exportAsyncBuffer}.
+   */
+  exportProtobuf(): Promise<Buffer> {
+    return this.single('protobuf', () => this.renderProtobufAsync());
+  }
+
+  private async renderProtobufAsync(): Promise<Buffer> {
+    const source = this.source;
+    const yielding = this.options.yieldBetweenChunks;
+    const state = await (yielding && source.stateAsync ? source.stateAsync() : source.state());
+    const breathe = this.breather();
+    const gen = protobufSlices(state, this.self);
+    let r = gen.next();
+    while (!r.done) {
+      await breathe();
+      r = gen.next();
+    }
+    const bytes = r.value;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -163,9 +223,12 @@ export class PrometheusExporter {
     return summarizeState(this.syncState(), this.source.options?.health);
   }
 
-  /** {@link snapshot} for synchronous and asynchronous sources alike. */
-  async snapshotAsync(): Promise<MetricsSnapshot> {
-    return summarizeState(await this.source.state(), this.source.options?.health);
+  /**
+   * {@link snapshot} for synchronous and asynchronous sources alike (what `/metrics/json` and `/metrics/health`
+   * serve); shared by concurrent calls like {@link exportAsyncBuffer}, so do not mutate the object it resolves.
+   */
+  snapshotAsync(): Promise<MetricsSnapshot> {
+    return this.single('json', async () => summarizeState(await this.source.state(), this.source.options?.health));
   }
 
   /** Counts a refused admin or scrape request under `reason`. */

@@ -76,6 +76,14 @@ export interface MetricsHandlersOptions {
    * converted to protobuf too (counters, gauges, untyped, classic histograms and summaries). @default true
    */
   protobuf?: boolean;
+  /**
+   * Keeps each rendering (text, OpenMetrics, protobuf, JSON) for this many milliseconds after its render began,
+   * for the scrapes that follow: a short cache against scrape storms (many Prometheus servers, federation,
+   * dashboards). With 0, scrapes that arrive while a render of their format is in progress still share it
+   * (single flight), and nothing is kept. Passed to the exporter this creates (with `exporter`, set
+   * `cacheMs` on that exporter instead). A number of milliseconds >= 0. @default 0
+   */
+  cacheMs?: number;
 }
 
 export interface MetricsHandlers {
@@ -145,7 +153,14 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
   if (options.exporter !== undefined && typeof options.exporter.exportAsyncBuffer !== 'function')
     throw invalidOption('option "exporter" must be a PrometheusExporter');
   const collector = options.collector ?? (options.exporter ? undefined : getMetricsCollector());
-  const exporter = options.exporter ?? new PrometheusExporter(collector as MetricsCollector);
+  if (options.exporter !== undefined && options.cacheMs !== undefined)
+    throw invalidOption('option "cacheMs" goes on the exporter passed as "exporter"');
+  const exporter =
+    options.exporter ??
+    new PrometheusExporter(
+      collector as MetricsCollector,
+      options.cacheMs === undefined ? {} : { cacheMs: options.cacheMs },
+    );
   const source = collector ?? exporter.source;
   const prefix = (options.prefix ?? '/metrics').replace(/\/+$/, '') || '/metrics';
   if (!prefix.startsWith('/')) throw invalidOption('prefix must start with "/"');

@@ -37,7 +37,7 @@ export type ExcludeOption<Req = unknown> =
 export interface HttpMetricsOptions<Req = unknown>
   extends Pick<
     MetricsHandlersOptions,
-    'adminToken' | 'scrapeAuth' | 'append' | 'appendTimeoutMs' | 'dashboard' | 'protobuf'
+    'adminToken' | 'scrapeAuth' | 'append' | 'appendTimeoutMs' | 'dashboard' | 'protobuf' | 'cacheMs'
   > {
   /** Collector to record into and serve. @default getMetricsCollector() */
   collector?: MetricsCollector;
@@ -58,7 +58,8 @@ export interface HttpMetricsOptions<Req = unknown>
   /**
    * Keep the request's trace as an OpenMetrics exemplar of its latency bucket and of `http_requests_total`: the
    * trace and parent span ids of a valid W3C `traceparent` header, else of the active OpenTelemetry span when the
-   * app uses `@opentelemetry/api`. Exemplars appear only in the OpenMetrics exposition. @default true
+   * app uses `@opentelemetry/api`. Exemplars appear in the OpenMetrics and protobuf expositions, never in text 0.0.4.
+   * @default true
    */
   exemplars?: boolean;
 }

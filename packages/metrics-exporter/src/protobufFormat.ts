@@ -1,5 +1,6 @@
-import { type CollectorState, SKETCH_ZERO_THRESHOLD } from '@gatewayz/metrics-core';
+import { type CollectorState, type Exemplar, SKETCH_ZERO_THRESHOLD } from '@gatewayz/metrics-core';
 import type { MetricFamilyInfo } from './families.js';
+import { writeExemplar } from './internal/exemplarProto.js';
 import { ProtoWriter } from './internal/protoWriter.js';
 import {
   type ExporterSelfState,
@@ -35,10 +36,14 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
     this.metrics = [];
   }
 
-  sample(labels: Uint8Array, value: number): void {
+  sample(labels: Uint8Array, value: number, exemplar?: Exemplar): void {
     const m = new ProtoWriter();
     m.raw(labels);
-    m.message(this.info?.type === 'counter' ? 3 : 2, (v) => v.double(1, value));
+    const counter = this.info?.type === 'counter';
+    m.message(counter ? 3 : 2, (v) => {
+      v.double(1, value);
+      if (counter && exemplar !== undefined) writeExemplar(v, 2, exemplar);
+    });
     this.metrics.push(m.finish().slice());
   }
 
@@ -56,6 +61,8 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
         w.message(3, (b) => {
           b.uint(1, cumulative);
           b.double(2, h.bounds[i]!);
+          // The +Inf bucket is implied by the count here, so its exemplar has no bucket to go in.
+          if (h.exemplars) writeExemplar(b, 3, h.exemplars[i]);
         });
       }
       const s = h.native;
@@ -135,10 +142,21 @@ export function renderProtobuf(
   state: CollectorState | readonly StatePart[],
   self: ExporterSelfState = { refusals: {} },
 ): Uint8Array {
-  const parts = partsOf(state);
+  const gen = protobufSlices(state, self);
+  let r = gen.next();
+  while (!r.done) r = gen.next();
+  return r.value;
+}
+
+/**
+ * {@link renderProtobuf} as a generator that pauses at the walk's yield points (every 128 series or
+ * so), for an async caller to give the event loop back; returns the same bytes.
+ */
+export function* protobufSlices(
+  state: CollectorState | readonly StatePart[],
+  self: ExporterSelfState = { refusals: {} },
+): Generator<void, Uint8Array, undefined> {
   const w = new ProtobufWriter();
-  for (const _ of walkFamilies(parts, self, w)) {
-    // Protobuf is rendered in one go; the walk's yield points are not needed here.
-  }
+  yield* walkFamilies(partsOf(state), self, w);
   return w.out.finish();
 }

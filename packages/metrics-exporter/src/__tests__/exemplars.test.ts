@@ -242,6 +242,21 @@ describe('exemplars in the expositions', () => {
     expect(strictParse(om).status).toBe(0);
   });
 
+  it('keeps the latest exemplar when duplicate series of a hand-built state are summed into one', () => {
+    const a = new MetricsCollector({ now: () => 1000 });
+    const b = new MetricsCollector({ now: () => 2000 });
+    a.recordRequest(rec(0.2, { traceId: '1'.repeat(32) }));
+    a.recordRequest(rec(2, { traceId: '3'.repeat(32) }));
+    b.recordRequest(rec(0.2, { traceId: '2'.repeat(32) }));
+    const s = a.state();
+    s.endpoints[0]!.methods.push(b.state().endpoints[0]!.methods[0]!); // two POST series in one endpoint
+    const om = renderText(s, 'openmetrics');
+    expect(om).toContain(`le="0.25"} 2 # {trace_id="${'2'.repeat(32)}"} 0.2 2.000\n`);
+    expect(om).toContain(`le="2.5"} 3 # {trace_id="${'3'.repeat(32)}"} 2 1.000\n`);
+    expect(om).toMatch(/^http_requests_total\{[^}]*\} 3 # \{trace_id="2{32}"\} 1 2\.000$/m);
+    expect(strictParse(om).status).toBe(0);
+  });
+
   it('leaves out an exemplar of a hand-built state whose labels pass 128 characters, and escapes its values', () => {
     const c = new MetricsCollector({ now: () => 1000 });
     c.recordRequest(rec(0.2, { traceId: TRACE }));

@@ -102,12 +102,15 @@ describe('PrometheusExporter', () => {
     expect(fresh).toContain('endpoint="/b"');
   });
 
-  it('without cacheMs every scrape renders afresh', async () => {
+  it('without cacheMs every scrape after a settled render renders afresh (concurrent ones share it: issue 14)', async () => {
     const c = new MetricsCollector();
     const source = { state: vi.fn((): CollectorState => c.state()) };
     const e = new PrometheusExporter(source);
     await Promise.all([e.exportAsync(), e.exportAsync()]);
-    expect(source.state).toHaveBeenCalledTimes(2);
+    expect(source.state).toHaveBeenCalledTimes(1);
+    await e.exportAsync();
+    await e.exportAsync();
+    expect(source.state).toHaveBeenCalledTimes(3);
   });
 
   it('rejects bad construction with a TypeError naming the package', () => {

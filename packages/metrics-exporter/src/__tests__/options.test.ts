@@ -63,6 +63,9 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
     [{ exporter: {} }, 'option "exporter" must be a PrometheusExporter'],
     [{ appendTimeoutMs: 0 }, 'appendTimeoutMs must be a number of milliseconds above 0, got 0'],
     [{ appendTimeoutMs: '5s' }, 'option "appendTimeoutMs" must be a number, got the string "5s"'],
+    [{ cacheMs: '1s' }, 'option "cacheMs" must be a number, got the string "1s"'],
+    [{ cacheMs: -1 }, 'cacheMs must be a number of milliseconds >= 0, got -1'],
+    [{ cacheMs: Number.NaN }, 'cacheMs must be a number of milliseconds >= 0, got NaN'],
   ])('%j names what was given', (o, message) => {
     expect(thrown(handlers(o)).message).toBe(P + message);
   });
@@ -83,8 +86,16 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
       appendTimeoutMs: 2000,
       dashboard: { intervalMs: 500, title: 't' },
       protobuf: false,
+      cacheMs: 250,
     };
-    expect(() => createMetricsHandlers(all)).not.toThrow();
+    // cacheMs configures the exporter the handlers create, so it comes without `exporter` (with it: an error).
+    const { cacheMs: _, ...withExporter } = all;
+    const { exporter: __, ...withCache } = all;
+    expect(() => createMetricsHandlers(withExporter)).not.toThrow();
+    expect(() => createMetricsHandlers(withCache)).not.toThrow();
+    expect(thrown(() => createMetricsHandlers(all)).message).toBe(
+      `${P}option "cacheMs" goes on the exporter passed as "exporter"`,
+    );
     expect(() => createMetricsHandlers({ collector, adminToken: undefined, dashboard: true })).not.toThrow();
   });
 });

@@ -50,6 +50,7 @@ export const HANDLERS_OPTIONS: OptionSchema<MetricsHandlersOptions> = {
   appendTimeoutMs: 'number',
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
+  cacheMs: 'number',
 };
 
 export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
@@ -61,6 +62,7 @@ export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
   appendTimeoutMs: 'number',
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
+  cacheMs: 'number',
   exclude: ['string', 'regexp', 'function', 'array'],
   labels: 'function',
   unmatchedLabel: 'string',

@@ -1,4 +1,5 @@
 import { type CollectorState, type EndpointState, mergeFamilies, mergeStates } from '@gatewayz/metrics-core';
+import { coalescedExemplars } from './exemplarText.js';
 
 function hasDuplicates<T>(list: readonly T[], key: (t: T) => string): boolean {
   if (list.length < 2) return false;
@@ -58,6 +59,7 @@ export function uniqueSeries(state: CollectorState): CollectorState {
                   buckets: a.buckets.map((n, i) => n + (b.buckets[i] ?? 0)),
                   sum: a.sum + b.sum,
                   count: a.count + b.count,
+                  ...coalescedExemplars(a, b),
                 }),
               ),
               statuses: coalesce(

@@ -181,7 +181,7 @@ export function* walkFamilies<L>(
         for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
       });
     }
-    // With the counter's exemplar (OpenMetrics shows it; the other formats ignore it).
+    // With the counter's exemplar (OpenMetrics and protobuf write it; 0.0.4 and prom-client ignore it).
     yield* family(F.requests, (p) => {
       for (const ep of p.endpoints) {
         for (const { m, label } of ep.methods) w.sample(label, m.requests, m.requestExemplar);

@@ -11,6 +11,7 @@ const TRACES = ['4bf92f3577b34da6a3ce929d0e0e4736', '0af7651916cd43dd8448eb211c8
 const SPAN = '00f067aa0ba902b7';
 let app: ConformanceApp;
 let prom: PrometheusServer;
+let native: PrometheusServer;
 const contentTypes: string[] = [];
 
 interface ExemplarSeries {
@@ -33,20 +34,27 @@ beforeAll(async () => {
   });
   app = await listenNode(createServer(server));
   const port = new URL(app.url).port;
-  prom = await startPrometheus({
-    config: `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: ex\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
-    features: ['exemplar-storage'],
-  });
+  const config = `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: ex\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`;
+  [prom, native] = await Promise.all([
+    startPrometheus({ config, features: ['exemplar-storage'] }),
+    // With native histograms on, Prometheus asks for protobuf: the exemplars go in its Bucket and Counter messages.
+    startPrometheus({ config, features: ['exemplar-storage', 'native-histograms'] }),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
-  await prom?.stop();
+  await Promise.all([prom?.stop(), native?.stop()]);
   await app?.close();
 });
 
-async function queryExemplars(query: string, startSec: number, endSec: number): Promise<ExemplarSeries[]> {
+async function queryExemplars(
+  query: string,
+  startSec: number,
+  endSec: number,
+  server: PrometheusServer = prom,
+): Promise<ExemplarSeries[]> {
   const q = new URLSearchParams({ query, start: String(startSec), end: String(endSec) });
-  const body = (await (await fetch(`${prom.url}/api/v1/query_exemplars?${q}`)).json()) as {
+  const body = (await (await fetch(`${server.url}/api/v1/query_exemplars?${q}`)).json()) as {
     status: string;
     data: ExemplarSeries[];
   };
@@ -99,5 +107,33 @@ describe('exemplars under a real Prometheus 2.42 (--enable-feature=exemplar-stor
     expect(contentTypes.some((c) => c.startsWith('application/openmetrics-text'))).toBe(true);
     // Every scrape succeeded.
     expect((await prom.query('min_over_time(up{job="ex"}[1m])'))[0]!.value![1]).toBe('1');
+  }, 60_000);
+
+  it('over protobuf too (native histograms on): on the native histogram series and on the counter', async () => {
+    // The requests of the test above: the app keeps the last exemplar of each bucket and exposes it on every scrape.
+    const start = Date.now() / 1000 - 120;
+    await native.waitForTargets('ex', 30_000);
+    let hist: ExemplarSeries[] = [];
+    let counter: ExemplarSeries[] = [];
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const end = Date.now() / 1000 + 5;
+      hist = await queryExemplars('http_request_duration_seconds{job="ex"}', start, end, native);
+      counter = await queryExemplars('http_requests_total{job="ex"}', start, end, native);
+      const traces = new Set(hist.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id)));
+      if (TRACES.every((t) => traces.has(t)) && counter.length >= 2) break;
+      if (Date.now() > deadline)
+        throw new Error(`exemplars not found: ${JSON.stringify([hist, counter])}\n${native.log()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const slow = hist.find((s) => s.seriesLabels.endpoint === '/slow')!;
+    const ex = slow.exemplars.find((e) => e.labels.trace_id === TRACES[1])!;
+    expect(ex.labels).toEqual({ trace_id: TRACES[1], span_id: SPAN });
+    expect(Number(ex.value)).toBeGreaterThanOrEqual(0.05);
+    const fast = counter.find((s) => s.seriesLabels.endpoint === '/fast')!;
+    expect(fast.exemplars.map((e) => [e.labels.trace_id, e.value])).toContainEqual([TRACES[0], '1']);
+    expect(JSON.stringify([hist, counter])).not.toContain('1111111111');
+    expect(contentTypes.some((c) => c.startsWith('application/vnd.google.protobuf'))).toBe(true);
+    expect((await native.query('min_over_time(up{job="ex"}[1m])'))[0]!.value![1]).toBe('1');
   }, 60_000);
 });

@@ -43,4 +43,25 @@ describe('expressMetrics refuses bad options at construction', () => {
       await server.close();
     }
   });
+
+  it('takes cacheMs (issue 14): scrapes within it get the same rendering, later ones a fresh one', async () => {
+    const collector = new MetricsCollector();
+    const app = express();
+    app.use(expressMetrics({ collector, cacheMs: 400 }));
+    app.get('/x', (_req, res) => {
+      res.send('x');
+    });
+    const server = await listenNode(createServer(app));
+    try {
+      await fetch(`${server.url}/x`);
+      const first = await (await fetch(`${server.url}/metrics`)).text();
+      await fetch(`${server.url}/x`);
+      expect(collector.snapshot().totals.requests).toBe(2);
+      expect(await (await fetch(`${server.url}/metrics`)).text()).toBe(first);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/http_requests_total\{[^}]*\} 2\n/);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -40,4 +40,23 @@ describe('fastifyMetrics refuses bad options when registered', () => {
     expect((await app.inject({ url: '/metrics/dashboard' })).statusCode).toBe(200);
     await app.close();
   });
+
+  it('takes cacheMs (issue 14): scrapes within it get the same rendering, later ones a fresh one', async () => {
+    const collector = new MetricsCollector();
+    const app = Fastify();
+    await app.register(fastifyMetrics, { collector, cacheMs: 400 });
+    app.get('/x', async () => 'x');
+    const server = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      await fetch(`${server}/x`);
+      const first = await (await fetch(`${server}/metrics`)).text();
+      await fetch(`${server}/x`);
+      expect(collector.snapshot().totals.requests).toBe(2);
+      expect(await (await fetch(`${server}/metrics`)).text()).toBe(first);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await (await fetch(`${server}/metrics`)).text()).toMatch(/http_requests_total\{[^}]*\} 2\n/);
+    } finally {
+      await app.close();
+    }
+  });
 });
