@@ -220,6 +220,15 @@ export class MetricsCollector {
     this.ai().setPrices(prices);
   }
 
+  /**
+   * Name and type of every family declared on this collector (`counter()`, `gauge()`, `histogram()`, the runtime
+   * and AI families), in declaration order. The exporter uses it to keep an appended exposition (`append`) from
+   * writing a family of the same name.
+   */
+  declaredFamilies(): { name: string; type: 'counter' | 'gauge' | 'histogram' }[] {
+    return this.registry ? this.registry.declared() : [];
+  }
+
   private families(): FamilyRegistry {
     if (!this.registry) {
       const o = this.options;

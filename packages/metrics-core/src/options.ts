@@ -55,8 +55,8 @@ export interface MetricsCollectorOptions {
   now?: () => number;
   /**
    * Declare the Node.js runtime families (CPU, memory, event loop, GC, version; prom-client's names), read at
-   * scrape time only. Outside Node they are left out. Off by default for now: turned on, they would collide with
-   * prom-client's `collectDefaultMetrics()` appended to the same exposition. @default false
+   * scrape time only. Outside Node they are left out. An appended prom-client `collectDefaultMetrics()` is then
+   * left out where it clashes (counted). Off by default for now (see docs/DECLARED_METRICS.md). @default false
    */
   runtimeMetrics?: boolean;
   /**

@@ -404,6 +404,11 @@ export class FamilyRegistry {
     return this.families.size;
   }
 
+  /** Name and type of every declared family, in declaration order. */
+  declared(): { name: string; type: FamilyType }[] {
+    return Array.from(this.families, ([name, f]) => ({ name, type: f.type }));
+  }
+
   private declare(type: FamilyType, o: CounterOptions & GaugeOptions & HistogramOptions): Family {
     validateOptions(o, OPTIONS);
     if (o === undefined) bad(`${type}() needs options { name, help }`);

@@ -20,6 +20,8 @@ export interface MetricsSource {
   stateAsync?(): Promise<CollectorState>;
   /** Optional: the state as a head and endpoint slices (a `MetricsCollector` has it); preferred by async exports. */
   stateSlices?(options?: { batchSize?: number }): Iterable<{ kind: 'head' | 'endpoints'; state: CollectorState }>;
+  /** Optional: the families declared on the source (a `MetricsCollector` has it), kept safe from `append`. */
+  declaredFamilies?(): readonly { name: string; type: 'counter' | 'gauge' | 'histogram' }[];
   options?: { health?: HealthThresholds };
 }
 

@@ -4,6 +4,7 @@ import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import {
   DEFAULT_APPEND_TIMEOUT_MS,
+  declaredOf,
   readAppended,
   renderAppendedProtobuf,
   renderAppendedText,
@@ -235,7 +236,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
       // The appended exposition is read and re-rendered in the negotiated format (see internal/appended.ts),
       // before ours, so what it counts (failures, clashes) already shows in this scrape.
-      const appended = await readAppended(append, format, countAppend, appendTimeoutMs);
+      const appended = await readAppended(append, format, countAppend, appendTimeoutMs, declaredOf(source));
       if (format === 'protobuf') {
         return done(Buffer.concat([await exporter.exportProtobuf(), renderAppendedProtobuf(appended)]));
       }

@@ -214,6 +214,32 @@ describe('append: prom-client output converted to the negotiated format', () => 
     ).toBe(12);
   });
 
+  it("declared families win too: prom-client's default metrics appended to a collector with runtimeMetrics", async () => {
+    const collector = new MetricsCollector({ runtimeMetrics: true });
+    collector.counter({ name: 'app_jobs_total', help: 'Ours.', labelNames: ['kind'] }).inc({ kind: 'ours' }, 3);
+    collector.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.2, statusCode: 200 });
+    const text = await snapshotOf(); // collectDefaultMetrics + app_jobs_total{kind} + others
+    const h = createMetricsHandlers({ collector, adminToken: null, append: () => text });
+    for (const accept of [undefined, OM_ACCEPT]) {
+      const body = String((await h.metrics(get(accept))).body);
+      const types = body.split('\n').filter((l) => l.startsWith('# TYPE '));
+      expect(new Set(types).size, 'one # TYPE line per family').toBe(types.length);
+      const exp = parseExposition(body, accept ? 'openmetrics' : 'text');
+      expect(exp.samples.filter((s) => s.name === 'process_cpu_user_seconds_total')).toHaveLength(1);
+      expect(exp.samples.filter((s) => s.name === 'app_jobs_total').map((s) => s.labels.kind)).toEqual(['ours']);
+      expect(exp.samples.some((s) => s.name === 'job_seconds_bucket')).toBe(true); // theirs, no clash: kept
+      if (accept) strictOpenMetrics(body);
+    }
+    const proto = decodeDelimited((await h.metrics(get(PROTO_ACCEPT))).body as Buffer);
+    const names = proto.map((f) => f.name);
+    expect(new Set(names).size, 'one MetricFamily per name').toBe(names.length);
+    const exp = parseExposition(String((await h.metrics(get())).body), 'text');
+    expect(
+      exp.samples.find((s) => s.name === 'gatewayz_metrics_admin_refusals_total' && s.labels.reason === 'append_clash')!
+        .value,
+    ).toBeGreaterThan(0);
+  });
+
   it('an append that throws or rejects serves our families (200, valid), and is counted', async () => {
     for (const append of [
       () => {

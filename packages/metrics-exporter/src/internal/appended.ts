@@ -1,3 +1,4 @@
+import type { MetricsSource } from '../exporter.js';
 import { METRIC_FAMILIES } from '../families.js';
 import type { ExpositionFormat, ScrapeFormat } from '../negotiate.js';
 import { type ParsedFamily, parseExposition } from './parseExposition.js';
@@ -47,7 +48,8 @@ function ourNames(): ReadonlySet<string> {
 
 /**
  * Calls `append` and reads what it returns (0.0.4 or OpenMetrics text) into families that can be
- * rendered in any scrape format beside ours. Never throws: failures, an `append` that has not settled
+ * rendered in any scrape format beside ours (the seed's families and the source's `declared` ones win any
+ * clash). Never throws: failures, an `append` that has not settled
  * after `timeoutMs`, unreadable lines and families whose names clash with ours are left out and counted
  * under `count(reason, n)`.
  */
@@ -56,6 +58,7 @@ export async function readAppended(
   format: ScrapeFormat,
   count: (reason: (typeof APPEND_REASONS)[keyof typeof APPEND_REASONS], n: number) => void,
   timeoutMs: number = DEFAULT_APPEND_TIMEOUT_MS,
+  declared: readonly { name: string; type: 'counter' | 'gauge' | 'histogram' }[] = [],
 ): Promise<ParsedFamily[]> {
   let text: unknown;
   try {
@@ -74,9 +77,26 @@ export async function readAppended(
   }
   const parsed = parseExposition(text);
   if (parsed.invalidLines > 0) count(APPEND_REASONS.invalidLine, parsed.invalidLines);
-  const { kept, clashes } = dropClashes(parsed.families, new Set(ourNames()));
+  const taken = new Set(ourNames());
+  for (const f of declared) {
+    const base = f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name;
+    for (const n of reservedNames(base, f.type)) taken.add(n);
+    taken.add(f.name);
+  }
+  const { kept, clashes } = dropClashes(parsed.families, taken);
   if (clashes > 0) count(APPEND_REASONS.clash, clashes);
   return kept;
+}
+
+/** The families `source` says it declares (a `MetricsCollector` can tell; an aggregator cannot); never throws. */
+export function declaredOf(
+  source: MetricsSource,
+): readonly { name: string; type: 'counter' | 'gauge' | 'histogram' }[] {
+  try {
+    return source.declaredFamilies?.() ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** The appended families as delimited protobuf `MetricFamily` messages. */
