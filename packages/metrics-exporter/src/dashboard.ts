@@ -77,6 +77,9 @@ export function dashboardHtml(options: {
 ${chart('latency', 'Latency (sliding window)', ['p50', 'p95', 'p99'], 'latnow', 'latency quantiles over time, in milliseconds')}
 ${chart('rates', 'Requests and errors per second', ['requests/s', 'errors/s'], 'ratenow', 'requests and errors per second over time')}
 ${chart('cache', 'Cache hit rate', ['hit rate'], 'cachenow', 'cache hit rate over time, in percent')}
+${chart('tokens', 'Model tokens per second', ['tokens/s'], 'toknow', 'model tokens per second over time, all token types')}
+${chart('cost', 'Model cost', ['USD/hour'], 'costnow', 'model cost over time, in US dollars per hour')}
+${chart('ttft', 'Time to first token', ['avg time to first token'], 'ttftnow', 'mean time to first token of the streams between samples, in milliseconds')}
 <section><h2>Providers</h2><div class="table-wrap"><table data-testid="providers"><thead><tr><th>provider</th><th>requests</th><th>error rate</th><th>avg latency</th><th></th></tr></thead><tbody id="providers"></tbody></table></div></section>
 <section><h2>Models</h2><div class="table-wrap"><table data-testid="models"><thead><tr><th>model</th><th>requests</th><th>error rate</th><th>avg latency</th></tr></thead><tbody id="models"></tbody></table></div></section>
 </main>

@@ -40,6 +40,28 @@ export const DASHBOARD_SCRIPT = `(() => {
   const fmtRate = (v) => (v == null ? '–' : (v >= 100 ? trim(v, 0) : v >= 10 ? trim(v, 1) : trim(v, 2)) + ' req/s');
   const fmtPct = (v) => (v == null ? '–' : trim(v * 100, v >= 0.1 ? 0 : 1) + '%');
   const fmtPctLong = (v) => (v == null ? '–' : (v * 100).toFixed(1) + '%');
+  const sig = (v) => (v >= 100 ? trim(v, 0) : v >= 10 ? trim(v, 1) : v >= 1 ? trim(v, 2) : v === 0 ? '0' : String(Number(v.toPrecision(2))));
+  const fmtTok = (v) => (v == null ? '–' : sig(v) + ' tok/s');
+  const fmtUsd = (v) => (v == null ? '–' : '$' + sig(v) + '/h');
+
+  // The AI families (ours, then the OTel names), summed over their series as the server's history does.
+  const AI = {
+    tokens: ['model_tokens_total', 'gen_ai_client_token_usage'],
+    cost: ['model_cost_usd_total'],
+    ttft: ['model_time_to_first_token_seconds', 'gen_ai_server_time_to_first_token_seconds'],
+  };
+  const familyTotal = (s, names, field) => {
+    const f = (s.families || []).find((x) => names.indexOf(x.name) >= 0);
+    if (!f) return null;
+    let total = 0;
+    for (const x of f.series) {
+      const l = x.labels || {};
+      if (l.type === 'cached_input' || l.gen_ai_token_type === 'cached_input') continue;
+      const v = f.type === 'histogram' ? x[field || 'sum'] : x.value;
+      if (num(v) !== null) total += v;
+    }
+    return total;
+  };
 
   const CHARTS = [
     {
@@ -60,6 +82,10 @@ export const DASHBOARD_SCRIPT = `(() => {
       ],
     },
     { id: 'cache', fmt: fmtPct, fixedMax: 1, series: [{ key: 'hitRate', label: 'hit rate' }] },
+    // The AI charts say so when their family never appeared (a collector without completions).
+    { id: 'tokens', fmt: fmtTok, present: 'tokens', none: 'no model calls yet', series: [{ key: 'tokensPerSec', label: 'tokens/s' }] },
+    { id: 'cost', fmt: fmtUsd, present: 'costUsd', none: 'no model calls yet', series: [{ key: 'costPerHour', label: 'USD/hour' }] },
+    { id: 'ttft', fmt: fmtMs, present: 'ttftCount', none: 'no model calls yet', series: [{ key: 'ttftAvg', label: 'avg time to first token' }] },
   ];
 
   function niceStep(raw) {
@@ -112,12 +138,15 @@ export const DASHBOARD_SCRIPT = `(() => {
     }
     const xa = el('g', { class: 'axis x-axis', 'data-testid': chart.id + '-x-axis' }, svg);
     el('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ph, y2: m.t + ph }, xa);
-    if (!d) {
+    const absent = chart.present && !points.some((p) => num(p[chart.present]) !== null);
+    if (!d || absent) {
       const t = el('text', { class: 'empty', x: m.l + pw / 2, y: m.t + ph / 2, 'text-anchor': 'middle' }, svg);
-      t.textContent = 'waiting for data…';
+      t.textContent = d ? chart.none : 'waiting for data…';
+      svg.dataset.empty = d ? 'absent' : 'waiting';
       chart.view = null;
       return;
     }
+    delete svg.dataset.empty;
     const x = (t) => m.l + ((t - d.t0) / (d.t1 - d.t0)) * pw;
     // As many clock labels as fit (about 64 px each), and at least two.
     const maxTicks = Math.max(2, Math.floor(pw / 64));
@@ -276,7 +305,15 @@ export const DASHBOARD_SCRIPT = `(() => {
       const lat = s.window.latency;
       const prev = points[points.length - 1];
       const dt = prev ? (t - prev.t) / 1000 : 0;
-      const rate = (now, before) => (prev && dt > 0 && num(before) !== null && now >= before ? (now - before) / dt : null);
+      const rate = (now, before) =>
+        prev && dt > 0 && num(now) !== null && num(before) !== null && now >= before ? (now - before) / dt : null;
+      const tokens = familyTotal(s, AI.tokens);
+      const costUsd = familyTotal(s, AI.cost);
+      const ttftCount = familyTotal(s, AI.ttft, 'count');
+      const ttftSum = familyTotal(s, AI.ttft, 'sum');
+      const dCount = prev && num(ttftCount) !== null && num(prev.ttftCount) !== null ? ttftCount - prev.ttftCount : 0;
+      const dSum = prev && num(ttftSum) !== null && num(prev.ttftSum) !== null ? ttftSum - prev.ttftSum : null;
+      const costRate = rate(costUsd, prev && prev.costUsd);
       add({
         t,
         requests: s.totals.requests,
@@ -287,6 +324,13 @@ export const DASHBOARD_SCRIPT = `(() => {
         rps: rate(s.totals.requests, prev && prev.requests),
         eps: rate(s.totals.errors, prev && prev.errors),
         hitRate: s.cache.hitRate,
+        tokens,
+        costUsd,
+        ttftCount,
+        ttftSum,
+        tokensPerSec: rate(tokens, prev && prev.tokens),
+        costPerHour: costRate === null ? null : costRate * 3600,
+        ttftAvg: dCount > 0 && dSum !== null && dSum >= 0 ? dSum / dCount : null,
       });
       drawAll();
       const h = s.health.status;
@@ -299,6 +343,12 @@ export const DASHBOARD_SCRIPT = `(() => {
       $('ratenow').textContent = last.rps == null ? '' : 'now: ' + fmtRate(last.rps);
       $('cachenow').textContent =
         'hit rate ' + fmtPctLong(s.cache.hitRate) + ' (' + s.cache.hits + ' hits, ' + s.cache.misses + ' misses)';
+      const aiNow = (id, v, fmt) => {
+        $(id).textContent = v == null ? '' : 'now: ' + fmt(v);
+      };
+      aiNow('toknow', last.tokensPerSec, fmtTok);
+      aiNow('costnow', last.costPerHour, fmtUsd);
+      $('ttftnow').textContent = num(last.ttftCount) === null ? '' : last.ttftCount + ' first tokens';
       table($('providers'), s.providers.map((p) => ({ name: p.provider, requests: p.requests, errorRate: p.errorRate, latency: p.latency })), true);
       table($('models'), s.models.map((p) => ({ name: p.model, requests: p.requests, errorRate: p.errorRate, latency: p.latency })), false);
       $('error').textContent = '';

@@ -1,6 +1,6 @@
 import { MetricsCollector, MetricsError, type MetricsSnapshot } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
-import { DashboardHistory, MAX_HISTORY_POINTS } from '../dashboardHistory.js';
+import { DashboardHistory, type DashboardPoint, MAX_HISTORY_POINTS } from '../dashboardHistory.js';
 import { DASHBOARD_SCRIPT } from '../dashboardScript.js';
 import { createMetricsHandlers, DASHBOARD_CSP, dashboardHtml, type MetricsHandlers } from '../index.js';
 
@@ -157,6 +157,57 @@ describe('history ring', () => {
       [null, null, 0.2],
       [2, 0, 0.2],
     ]);
+  });
+
+  it('samples tokens/s, cost per hour and the mean time to first token from recorded completions', () => {
+    for (const names of ['ours', 'otel'] as const) {
+      const clock = { t: 1_000_000 };
+      const c = new MetricsCollector({ now: () => clock.t, ...(names === 'otel' && { completions: { names } }) });
+      const h = new DashboardHistory(10, async () => c.snapshot());
+      const call = { provider: 'openai', model: 'gpt-4o', durationSeconds: 1, stream: true };
+      c.recordCompletion({ ...call, inputTokens: 100, outputTokens: 50, costUsd: 0.01, timeToFirstTokenSeconds: 0.3 });
+      h.record(c.snapshot());
+      clock.t += 5000;
+      // 5 s later: 210 input + 90 output tokens, $0.05, first tokens after 0.2 s and 0.4 s.
+      c.recordCompletion({ ...call, inputTokens: 200, cachedInputTokens: 50, outputTokens: 50, costUsd: 0.02 });
+      c.recordCompletion({ ...call, model: 'o3', inputTokens: 10, outputTokens: 40, costUsd: 0.03 });
+      c.recordCompletion({ ...call, timeToFirstTokenSeconds: 0.2 });
+      c.recordCompletion({ ...call, timeToFirstTokenSeconds: 0.4 });
+      h.record(c.snapshot());
+      clock.t += 10_000;
+      h.record(c.snapshot());
+      const [p0, p1, p2] = h.points() as [DashboardPoint, DashboardPoint, DashboardPoint];
+      expect(p0).toMatchObject({ tokensPerSec: null, costPerHour: null, ttftAvg: null, ttftCount: 1 });
+      expect(p0.tokens).toBeGreaterThan(0);
+      const tokensIn5s = (p1.tokens ?? 0) - (p0.tokens ?? 0);
+      expect(tokensIn5s).toBe(300); // input and output; the 50 cached_input tokens are part of input
+      expect(p1.tokensPerSec).toBeCloseTo(tokensIn5s / 5, 9);
+      expect(p1.costPerHour).toBeCloseTo((0.05 / 5) * 3600, 9);
+      expect(p1.ttftAvg).toBeCloseTo(0.3, 9);
+      // Nothing happened in the last 10 s: zero rates, and no first token to average.
+      expect(p2).toMatchObject({ tokensPerSec: 0, costPerHour: 0, ttftAvg: null });
+    }
+  });
+
+  it('has null AI fields for a collector without completions', () => {
+    const clock = { t: 1_000_000 };
+    const c = new MetricsCollector({ now: () => clock.t });
+    c.recordRequest({ endpoint: '/x', method: 'GET', statusCode: 200, latencySeconds: 0.1 });
+    const h = new DashboardHistory(10, async () => c.snapshot());
+    h.record(c.snapshot());
+    clock.t += 5000;
+    h.record(c.snapshot());
+    for (const p of h.points()) {
+      expect(p).toMatchObject({ tokens: null, costUsd: null, ttftCount: null, tokensPerSec: null, costPerHour: null });
+      expect(p.ttftAvg).toBeNull();
+    }
+    expect(h.points()[1]?.rps).toBeCloseTo(0, 9);
+  });
+
+  it('draws three AI panels that say "no model calls yet" without the families', () => {
+    const html = dashboardHtml({ points: [] });
+    for (const id of ['tokens', 'cost', 'ttft']) expect(html).toContain(`data-testid="${id}-chart"`);
+    expect(DASHBOARD_SCRIPT).toContain('no model calls yet');
   });
 
   it('is sampled by an unref timer off the request path, bounded, and embedded in the first page', async () => {
