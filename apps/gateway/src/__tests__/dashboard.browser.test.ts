@@ -124,6 +124,76 @@ it('the first paint already draws the server-side history, with a time axis and 
   await page.close();
 });
 
+it('draws tokens/s, cost and time-to-first-token panels from the history in the first paint', async () => {
+  // A few more streamed OpenAI-style calls (any bearer key), on top of the traffic run's, then two samples.
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-dashboard-test', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `hi ${i}` }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+  }
+  await new Promise((r) => setTimeout(r, 250));
+  const { page, problems, violations } = await openPage({ width: 1280, height: 800 });
+  const held: (() => Promise<void>)[] = [];
+  await page.route('**/metrics/json', (route) => {
+    held.push(() => route.continue());
+  });
+  await page.goto(`${gateway.url}/metrics/dashboard`, { waitUntil: 'load' });
+  await page.waitForFunction(() => Number(document.body.dataset.renders) >= 1, undefined, { timeout: 10_000 });
+  expect(await page.evaluate(() => document.body.dataset.updates)).toBeUndefined();
+  expect(await pointsOf(page, 'tokens-chart', 'tokensPerSec')).toBeGreaterThan(5);
+  expect(await pointsOf(page, 'cost-chart', 'costPerHour')).toBeGreaterThan(5);
+  expect(await pointsOf(page, 'ttft-chart', 'ttftAvg')).toBeGreaterThan(1);
+  for (const t of await texts(page, '#tokens .y-tick')) expect(t).toMatch(/^\d+(\.\d+)? tok\/s$/);
+  for (const t of await texts(page, '#cost .y-tick')) expect(t).toMatch(/^\$\d+(\.\d+)?\/h$/);
+  for (const t of await texts(page, '#ttft .y-tick')) expect(t).toMatch(/^\d+(\.\d+)? ms$/);
+  for (const chart of ['tokens', 'cost', 'ttft']) {
+    expect((await texts(page, `#${chart} .x-tick`)).length, chart).toBeGreaterThanOrEqual(2);
+    expect(await texts(page, `#${chart} .empty`), chart).toEqual([]);
+  }
+  const box = await page.locator('#tokens').boundingBox();
+  if (!box) throw new Error('no tokens chart');
+  await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+  await page.locator('[data-testid=tokens-tip]').waitFor({ state: 'visible', timeout: 5000 });
+  expect(await page.textContent('[data-testid=tokens-tip]')).toMatch(/tokens\/s: (\d+(\.\d+)? tok\/s|–)/);
+  for (const release of held) await release();
+  await page.waitForFunction(() => Number(document.body.dataset.updates) >= 1, undefined, { timeout: 10_000 });
+  expect(await violations()).toEqual([]);
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it('says "no model calls yet" in the AI panels of a collector without completions', async () => {
+  const bare = await startGateway({
+    framework: 'fastify',
+    port: 0,
+    adminToken: null,
+    collector: new MetricsCollector(),
+    seed: 7,
+    dashboard: { historyIntervalMs: 100, historySeconds: 60 },
+  });
+  try {
+    await fetch(`${bare.url}/api/models`);
+    await new Promise((r) => setTimeout(r, 350));
+    const { page, problems, violations } = await openPage({ width: 1280, height: 800 });
+    await page.goto(`${bare.url}/metrics/dashboard`);
+    await page.waitForFunction(() => Number(document.body.dataset.updates) >= 1, undefined, { timeout: 10_000 });
+    for (const chart of ['tokens', 'cost', 'ttft']) {
+      expect(await texts(page, `#${chart} .empty`), chart).toEqual(['no model calls yet']);
+      expect(await page.locator(`#${chart} path.line`).count(), chart).toBe(0);
+    }
+    expect(await texts(page, '#latency .empty')).toEqual([]);
+    expect(await violations()).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  } finally {
+    await bare.close();
+  }
+});
+
 it('hovering a chart shows a tooltip with the time and the values', async () => {
   const { page, problems, violations } = await openPage({ width: 1280, height: 800 });
   await page.goto(`${gateway.url}/metrics/dashboard`);
@@ -173,6 +243,12 @@ it('fits a 390 px phone with no horizontal overflow', async () => {
   expect(svg?.width).toBeLessThanOrEqual(390);
   expect(await pointsOf(page, 'latency-chart', 'p99')).toBeGreaterThan(5);
   expect((await texts(page, '#latency .x-tick')).length).toBeGreaterThanOrEqual(2);
+  expect(await pointsOf(page, 'tokens-chart', 'tokensPerSec')).toBeGreaterThan(5);
+  for (const chart of ['tokens', 'cost', 'ttft']) {
+    const b = await page.locator(`#${chart}`).boundingBox();
+    expect(b?.width, chart).toBeLessThanOrEqual(390);
+    expect((await texts(page, `#${chart} .x-tick`)).length, chart).toBeGreaterThanOrEqual(2);
+  }
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: `${screenshots}dashboard-phone.png` });
   expect(await violations()).toEqual([]);
