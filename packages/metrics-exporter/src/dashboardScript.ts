@@ -41,7 +41,7 @@ export const DASHBOARD_SCRIPT = `(() => {
   const fmtPct = (v) => (v == null ? '–' : trim(v * 100, v >= 0.1 ? 0 : 1) + '%');
   const fmtPctLong = (v) => (v == null ? '–' : (v * 100).toFixed(1) + '%');
   const sig = (v) => (v >= 100 ? trim(v, 0) : v >= 10 ? trim(v, 1) : v >= 1 ? trim(v, 2) : v === 0 ? '0' : String(Number(v.toPrecision(2))));
-  const fmtTok = (v) => (v == null ? '–' : sig(v) + ' tok/s');
+  const fmtTok = (v) => (v == null ? '–' : (v >= 1000 ? sig(v / 1000) + 'k' : sig(v)) + ' tok/s');
   const fmtUsd = (v) => (v == null ? '–' : '$' + sig(v) + '/h');
 
   // The AI families (ours, then the OTel names), summed over their series as the server's history does.
@@ -116,7 +116,6 @@ export const DASHBOARD_SCRIPT = `(() => {
     const W = Math.max(200, Math.round(svg.getBoundingClientRect().width || 600));
     const H = 200;
     const m = { l: 58, r: 12, t: 10, b: 24 };
-    const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     svg.replaceChildren();
@@ -129,12 +128,17 @@ export const DASHBOARD_SCRIPT = `(() => {
     const step = chart.fixedMax ? 0.25 : niceStep(max / 4);
     const top = chart.fixedMax ? chart.fixedMax : Math.ceil(max / step - 1e-9) * step;
     const y = (v) => m.t + ph - (v / top) * ph;
+    const ticks = [];
+    for (let v = 0; v <= top + step / 2; v += step) ticks.push({ v, text: chart.fmt(v) });
+    // The left margin grows with the longest tick label (about 6.5 px a character at 11 px), so none is cut off.
+    m.l = Math.max(m.l, Math.ceil(Math.max(...ticks.map((k) => k.text.length)) * 6.5) + 10);
+    const pw = W - m.l - m.r;
 
     const grid = el('g', { class: 'axis y-axis', 'data-testid': chart.id + '-y-axis' }, svg);
-    for (let v = 0; v <= top + step / 2; v += step) {
-      el('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }, grid);
-      const label = el('text', { class: 'tick y-tick', x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, grid);
-      label.textContent = chart.fmt(v);
+    for (const k of ticks) {
+      el('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(k.v), y2: y(k.v) }, grid);
+      const label = el('text', { class: 'tick y-tick', x: m.l - 6, y: y(k.v) + 4, 'text-anchor': 'end' }, grid);
+      label.textContent = k.text;
     }
     const xa = el('g', { class: 'axis x-axis', 'data-testid': chart.id + '-x-axis' }, svg);
     el('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ph, y2: m.t + ph }, xa);
