@@ -2,33 +2,14 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { MetricsCollector } from '@gatewayz/metrics-core';
 import { expect, it } from 'vitest';
-import { parseExposition, type Sample, sampleValue } from './exposition.js';
+import { sampleValue } from './exposition.js';
+import { sumOf, until } from './poll.js';
 
 /** What the client cases need from the suite that runs them. */
 export interface ClientCaseContext {
   /** Base URL of the app under test (with the adapter). */
   url(): string;
   collector: MetricsCollector;
-}
-
-const sumOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
-
-async function scrape(url: string): Promise<Sample[]> {
-  return parseExposition(await (await fetch(`${url}/metrics`)).text());
-}
-
-/** Polls the exposition until `done(samples)` holds, for at most `ms`; returns the last scrape. */
-async function until(url: string, done: (s: Sample[]) => boolean, ms = 5000): Promise<Sample[]> {
-  const deadline = Date.now() + ms;
-  let s = await scrape(url);
-  while (!done(s) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
-    s = await scrape(url);
-  }
-  return s;
 }
 
 /** Opens a socket and sends the head of `POST path` and the first chunk of a chunked JSON body, never the rest. */

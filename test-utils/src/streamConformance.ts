@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetricsCollector } from '@gatewayz/metrics-core';
 import { expect, it } from 'vitest';
-import { parseExposition, type Sample, sampleValue } from './exposition.js';
+import { sampleValue } from './exposition.js';
+import { scrape, sumOf, until } from './poll.js';
 
 /**
  * The body of the conformance route `GET /api/stream?chunks=N&ms=M`: `chunk 0\n` at once, then one more line
@@ -27,25 +28,6 @@ export function chunkStream(query: { chunks?: unknown; ms?: unknown }): Readable
     })(),
     { objectMode: false },
   );
-}
-
-const sumOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
-
-async function scrape(url: string): Promise<Sample[]> {
-  return parseExposition(await (await fetch(`${url}/metrics`)).text());
-}
-
-async function until(url: string, done: (s: Sample[]) => boolean, ms = 5000): Promise<Sample[]> {
-  const deadline = Date.now() + ms;
-  let s = await scrape(url);
-  while (!done(s) && Date.now() < deadline) {
-    await sleep(25);
-    s = await scrape(url);
-  }
-  return s;
 }
 
 /**
