@@ -13,7 +13,7 @@ export interface ClientCaseContext {
 }
 
 /** Opens a socket and sends the head of `POST path` and the first chunk of a chunked JSON body, never the rest. */
-function holdChunkedBody(url: string, path: string): Promise<Socket> {
+export function holdChunkedBody(url: string, path: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const s = connect(Number(port), hostname, () => {

@@ -4,7 +4,7 @@ export {
   PROM_CLIENT_TEXT,
   PROTOBUF_ACCEPT,
 } from './append.js';
-export { ODD_METHODS } from './clientConformance.js';
+export { holdChunkedBody, ODD_METHODS } from './clientConformance.js';
 export type { ConformanceApp, ConformanceAppOptions, ConformanceFactory, ConformanceMeta } from './conformance.js';
 export { inParallel, runConformanceSuite } from './conformance.js';
 export type { Sample } from './exposition.js';

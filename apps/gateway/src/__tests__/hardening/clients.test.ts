@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { ODD_METHODS, type Sample, sampleValue } from '@gatewayz/test-utils';
+import { holdChunkedBody, ODD_METHODS, type Sample, sampleValue } from '@gatewayz/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMEWORKS, type Gateway, startGateway } from '../../gateway.js';
 import { http, scrape, spawnCli, sumOf } from './helpers.js';
@@ -10,20 +10,6 @@ import { http, scrape, spawnCli, sumOf } from './helpers.js';
  * hang-up, never a 200 or 404; odd methods cannot push DELETE into `__overflow__`; scans under the
  * excluded health and dashboard paths are recorded; aborted uploads print no stack trace.
  */
-
-/** Sends the head and the first chunk of a chunked JSON body to `POST path`, and never the rest. */
-function holdChunkedBody(base: string, path: string): Promise<Socket> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname, () => {
-      s.write(
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
-        (err) => (err ? reject(err) : resolve(s)),
-      );
-    });
-    s.on('error', () => {});
-  });
-}
 
 /** Scrapes until `done` holds (at most `ms`). */
 async function until(base: string, done: (s: Sample[]) => boolean, ms = 10_000): Promise<Sample[]> {
