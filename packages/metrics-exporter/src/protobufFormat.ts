@@ -19,9 +19,12 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
   readonly out = new ProtoWriter();
   private info: MetricFamilyInfo | undefined;
   private metrics: Uint8Array[] = [];
+  /** One reused writer for label sets and metrics, each copied out with `slice()`. */
+  private readonly scratch = new ProtoWriter(4096);
 
   labels(pairs: LabelPairs): Uint8Array {
-    const w = new ProtoWriter();
+    const w = this.scratch;
+    w.reset();
     for (const [k, v] of pairs) {
       w.message(1, (p) => {
         p.string(1, k);
@@ -37,7 +40,8 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
   }
 
   sample(labels: Uint8Array, value: number, exemplar?: Exemplar): void {
-    const m = new ProtoWriter();
+    const m = this.scratch;
+    m.reset();
     m.raw(labels);
     const counter = this.info?.type === 'counter';
     m.message(counter ? 3 : 2, (v) => {
@@ -48,7 +52,8 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
   }
 
   histogram(labels: Uint8Array, h: HistogramData): void {
-    const m = new ProtoWriter();
+    const m = this.scratch;
+    m.reset();
     m.raw(labels);
     m.message(7, (w) => {
       let count = 0;

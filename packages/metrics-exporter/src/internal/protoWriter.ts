@@ -1,8 +1,19 @@
 /** A minimal protobuf writer: just what `io.prometheus.client.MetricFamily` needs. */
+const F64 = new DataView(new ArrayBuffer(8));
+
 export class ProtoWriter {
-  private buf = new Uint8Array(1024);
+  private buf: Uint8Array;
   private pos = 0;
-  private readonly f64 = new DataView(new ArrayBuffer(8));
+
+  /** `size`: the initial buffer; it doubles as needed. */
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Empties the writer for reuse (the buffer is kept; earlier `finish()` views must have been copied). */
+  reset(): void {
+    this.pos = 0;
+  }
 
   private need(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -35,8 +46,8 @@ export class ProtoWriter {
   double(field: number, v: number): void {
     this.tag(field, 1);
     this.need(8);
-    this.f64.setFloat64(0, v, true);
-    for (let i = 0; i < 8; i++) this.buf[this.pos++] = this.f64.getUint8(i);
+    F64.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.buf[this.pos++] = F64.getUint8(i);
   }
 
   uint(field: number, v: number): void {
@@ -60,9 +71,24 @@ export class ProtoWriter {
 
   /** A length-delimited sub-message written by `body`. */
   message(field: number, body: (w: ProtoWriter) => void): void {
-    const inner = new ProtoWriter();
-    body(inner);
-    this.bytes(field, inner.finish());
+    // Written in place: one byte is reserved for the length (most sub-messages are shorter than 128 bytes), and
+    // the body is moved up when its length needs more. No writer or buffer is allocated per sub-message.
+    this.tag(field, 2);
+    this.need(1);
+    const start = ++this.pos;
+    body(this);
+    const len = this.pos - start;
+    if (len < 0x80) {
+      this.buf[start - 1] = len;
+      return;
+    }
+    let n = 1;
+    for (let v = len; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+    this.need(n - 1);
+    this.buf.copyWithin(start + n - 1, start, start + len);
+    this.pos = start - 1;
+    this.varint(len);
+    this.pos = start - 1 + n + len;
   }
 
   bytes(field: number, b: Uint8Array): void {
