@@ -1,6 +1,7 @@
-/** A minimal protobuf writer: just what `io.prometheus.client.MetricFamily` needs. */
+/** Scratch for `double()`, shared by every writer. */
 const F64 = new DataView(new ArrayBuffer(8));
 
+/** A minimal protobuf writer: just what `io.prometheus.client.MetricFamily` needs. */
 export class ProtoWriter {
   private buf: Uint8Array;
   private pos = 0;
