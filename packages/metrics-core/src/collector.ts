@@ -90,7 +90,8 @@ interface MethodSeries {
 interface EndpointSeries {
   endpoint: string;
   byMethod: (MethodSeries | undefined)[];
-  statuses: Map<number, number>;
+  /** Status codes in the order first seen, each followed by its count: a few per endpoint, scanned linearly. */
+  statuses: number[];
   window: SlidingWindow;
 }
 
@@ -112,6 +113,16 @@ interface MethodId {
 }
 
 const UNKNOWN_STATUS = 0;
+
+/** An endpoint's `[code, count, code, count, …]` as the state's status list. */
+function statusList(flat: number[]): { status: string; count: number }[] {
+  const out: { status: string; count: number }[] = [];
+  for (let k = 0; k < flat.length; k += 2) {
+    const code = flat[k]!;
+    out.push({ status: code === UNKNOWN_STATUS ? 'unknown' : String(code), count: flat[k + 1]! });
+  }
+  return out;
+}
 
 /**
  * Collects gateway metrics: request counters, status codes, latency windows with sketch
@@ -275,7 +286,7 @@ export class MetricsCollector {
       (endpoint) => ({
         endpoint,
         byMethod: [],
-        statuses: new Map(),
+        statuses: [],
         window: win(true),
       }),
       'unknown',
@@ -373,6 +384,7 @@ export class MetricsCollector {
     series.requests++;
     if (error) series.errors++;
     let bucket = -1;
+    let index = Number.NaN;
     if (!Number.isNaN(latency)) {
       series.sum += latency;
       series.count++;
@@ -380,13 +392,18 @@ export class MetricsCollector {
       let i = 0;
       while (i < b.length && latency > b[i]!) i++;
       series.buckets[i]!++;
-      series.native.add(latency);
+      index = series.native.indexOf(latency);
+      series.native.addAt(latency, index);
       bucket = i;
     }
     const trace = r.exemplar;
     if (trace !== undefined && trace !== null) this.exemplar(series, trace, latency, bucket, nowMs);
-    ep.statuses.set(status, (ep.statuses.get(status) ?? 0) + 1);
-    ep.window.record(epoch, latency, error);
+    const statuses = ep.statuses;
+    let k = 0;
+    while (k < statuses.length && statuses[k] !== status) k += 2;
+    if (k === statuses.length) statuses.push(status, 1);
+    else statuses[k + 1]!++;
+    ep.window.recordAt(epoch, latency, error, index);
 
     this.totalRequests++;
     if (error) this.totalErrors++;
@@ -600,10 +617,7 @@ export class MetricsCollector {
           ...(m.exemplars ? { exemplars: [...m.exemplars] } : {}),
           ...(m.requestExemplar ? { requestExemplar: m.requestExemplar } : {}),
         })),
-      statuses: Array.from(e.statuses, ([status, count]) => ({
-        status: status === UNKNOWN_STATUS ? 'unknown' : String(status),
-        count,
-      })),
+      statuses: statusList(e.statuses),
       window: e.window.view(now),
     };
   }

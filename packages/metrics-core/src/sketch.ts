@@ -118,15 +118,27 @@ export class LogSketch {
 
   /** Adds a finite, non-negative value. Callers validate; this does not. */
   add(v: number): void {
+    this.addAt(v, v <= SKETCH_ZERO_THRESHOLD ? Number.NaN : indexWith(v, this.t));
+  }
+
+  /**
+   * The bucket index {@link add} files `v` under (NaN for the zero bucket), for a caller that adds one value to
+   * several sketches of this scale with {@link addAt} and computes the index once.
+   */
+  indexOf(v: number): number {
+    return v <= SKETCH_ZERO_THRESHOLD ? Number.NaN : indexWith(v, this.t);
+  }
+
+  /** {@link add} with the bucket index already computed by {@link indexOf} on a sketch of the same scale. */
+  addAt(v: number, i: number): void {
     this.count++;
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    if (v <= SKETCH_ZERO_THRESHOLD) {
+    if (Number.isNaN(i)) {
       this.zeroCount++;
       return;
     }
-    const i = indexWith(v, this.t);
     const rel = i - this.offset;
     const c = this.counts;
     if (rel >= 0 && rel < c.length) {

@@ -71,6 +71,10 @@ export function mergeViews(a: WindowView, b: WindowView): WindowView {
  */
 export class SlidingWindow {
   private readonly ring: Slot[];
+  /** The slot last recorded into: consecutive records of one sub-window skip the ring lookup. */
+  private last: Slot;
+  /** A sketch of the ring's scale, to compute a latency's bucket index once per record. */
+  private readonly indexer: LogSketch | undefined;
 
   constructor(
     private readonly slotMs: number,
@@ -78,18 +82,29 @@ export class SlidingWindow {
     private readonly scale: number | undefined,
   ) {
     this.ring = Array.from({ length: slots }, () => new Slot(scale));
+    this.last = new Slot(undefined);
+    this.last.epoch = Number.NaN;
+    this.indexer = this.ring[0]?.sketch;
   }
 
   private head(epoch: number): Slot {
+    const last = this.last;
+    if (last.epoch === epoch) return last;
     const n = this.ring.length;
     // A clock before 1970 (or a test clock starting below 0) gives a negative epoch: wrap it into the ring.
     const slot = this.ring[((epoch % n) + n) % n]!;
     if (slot.epoch !== epoch) slot.reset(epoch);
+    this.last = slot;
     return slot;
   }
 
   /** Records one request in sub-window `epoch` (see {@link epochOf}). `latency` is a validated value in seconds, or NaN when it had none. */
   record(epoch: number, latency: number, error: boolean): void {
+    this.recordAt(epoch, latency, error, Number.isNaN(latency) ? Number.NaN : (this.indexer?.indexOf(latency) ?? 0));
+  }
+
+  /** {@link record} with the sketch bucket index of `latency` already computed (`LogSketch.indexOf`, same scale). */
+  recordAt(epoch: number, latency: number, error: boolean, index: number): void {
     const s = this.head(epoch);
     s.requests++;
     if (error) s.errors++;
@@ -98,7 +113,7 @@ export class SlidingWindow {
       s.sum += latency;
       if (latency < s.min) s.min = latency;
       if (latency > s.max) s.max = latency;
-      s.sketch?.add(latency);
+      s.sketch?.addAt(latency, index);
     }
   }
 

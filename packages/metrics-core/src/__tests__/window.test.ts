@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsCollector, type MetricsCollectorOptions } from '../index.js';
+import { LogSketch } from '../sketch.js';
 import { SlidingWindow } from '../window.js';
 
 function clocked(options: MetricsCollectorOptions = {}) {
@@ -106,6 +107,44 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     // Each slot holds one value.
     expect(win.view(8000).count).toBe(1);
     expect(win.view(8000).min).toBe(5);
+  });
+
+  it('records into the right slot when epochs alternate, jump back, go negative or wrap the ring (the last-slot shortcut)', () => {
+    const w = new SlidingWindow(1000, 5, 6);
+    const ref = new Map<number, number[]>();
+    // epochs in an order that defeats a cached slot: repeats, a wrap onto the same ring index, a step back, negatives
+    const epochs = [10, 10, 15, 15, 10, 11, 11, 16, -1, -1, -6, -2, 20, 20, 19, 24];
+    epochs.forEach((e, i) => {
+      const v = 0.01 * (i + 1);
+      w.record(e, v, i % 3 === 0);
+      // what a fresh ring would hold: a slot keeps only the newest epoch that maps onto it
+      for (const [k] of ref) if ((((k % 5) + 5) % 5) === (((e % 5) + 5) % 5) && k !== e) ref.delete(k);
+      ref.set(e, [...(ref.get(e) ?? []), v]);
+    });
+    for (const now of [24, 20, 16, 11, -1]) {
+      const live = [...ref].filter(([k]) => k > now - 5 && k <= now).flatMap(([, vs]) => vs);
+      const view = w.view(now * 1000 + 500);
+      expect(view.count, `view at epoch ${now}`).toBe(live.length);
+      expect(view.sum).toBeCloseTo(live.reduce((a, b) => a + b, 0), 12);
+      expect(view.sketch?.count).toBe(live.length);
+    }
+  });
+
+  it('recordAt with a precomputed bucket index gives the same window as record', () => {
+    const a = new SlidingWindow(1000, 5, 6);
+    const b = new SlidingWindow(1000, 5, 6);
+    const probe = new LogSketch(6);
+    for (let i = 0; i < 500; i++) {
+      const v = i % 50 === 0 ? 0 : Math.exp(Math.sin(i) * 4) / 100;
+      const epoch = Math.floor(i / 120);
+      a.record(epoch, v, i % 7 === 0);
+      b.recordAt(epoch, v, i % 7 === 0, probe.indexOf(v));
+    }
+    const va = a.view(4500);
+    const vb = b.view(4500);
+    expect(vb.count).toBe(500);
+    expect(vb.sketch?.toJSON()).toEqual(va.sketch?.toJSON());
+    expect({ ...vb, sketch: undefined }).toEqual({ ...va, sketch: undefined });
   });
 
   it('is configurable: windowSeconds and windowSlots', () => {
