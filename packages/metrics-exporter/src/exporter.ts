@@ -1,9 +1,9 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
 import { type CollectorState, type MetricsSnapshot, summarizeState, validateOptions } from '@gatewayz/metrics-core';
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
-import { partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
+import { type FamilyWriter, partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
-import { protobufSlices } from './protobufFormat.js';
+import { ProtobufWriter, protobufSlices } from './protobufFormat.js';
 import { type ExporterSelfState, GroupedTextWriter, renderText, timedChunks } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds (GC pauses come on top). */
@@ -130,15 +130,15 @@ export class PrometheusExporter {
   }
 
   /**
-   * Renders a source that can hand out its state in slices: endpoint series a slice at a time (each
-   * slice's objects die young, so GC pauses stay short), each family kept in its own Buffers so it
-   * still comes out as one group. Yields where an async caller may give the event loop back.
+   * Walks a source that can hand out its state in slices: endpoint series a slice at a time (each
+   * slice's objects die young, so GC pauses stay short), into a writer that keeps each family's output
+   * in its own chunks so it still comes out as one group. Yields where an async caller may give the
+   * event loop back.
    */
-  private *sliced(
+  private *sliced<L>(
     slices: NonNullable<MetricsSource['stateSlices']>,
-    format: ExpositionFormat,
-  ): Generator<void, GroupedTextWriter, undefined> {
-    const w = new GroupedTextWriter(format === 'openmetrics');
+    w: FamilyWriter<L> & { flush(): void },
+  ): Generator<void, void, undefined> {
     let head: CollectorState | undefined;
     for (const slice of slices.call(this.source, { batchSize: 32 })) {
       if (slice.kind === 'head') head = slice.state;
@@ -148,8 +148,6 @@ export class PrometheusExporter {
       }
     }
     if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) yield;
-    if (format === 'openmetrics') w.buf += '# EOF\n';
-    return w;
   }
 
   /** Yields to the event loop (setImmediate) when `SLICE_MS` has passed since the last yield. */
@@ -169,13 +167,10 @@ export class PrometheusExporter {
     const breathe = this.breather();
     const source = this.source;
     if (typeof source.stateSlices === 'function') {
-      const gen = this.sliced(source.stateSlices, format);
-      let r = gen.next();
-      while (!r.done) {
-        await breathe();
-        r = gen.next();
-      }
-      return r.value.finish(breathe);
+      const w = new GroupedTextWriter(format === 'openmetrics');
+      for (const _ of this.sliced(source.stateSlices, w)) await breathe();
+      if (format === 'openmetrics') w.buf += '# EOF\n';
+      return w.finish(breathe);
     }
     const state = await (source.stateAsync ? source.stateAsync() : source.state());
     const slice = yielding ? SLICE_MS : Number.POSITIVE_INFINITY;
@@ -201,10 +196,17 @@ export class PrometheusExporter {
 
   private async renderProtobufAsync(): Promise<Buffer> {
     const source = this.source;
-    const yielding = this.options.yieldBetweenChunks;
-    const state = await (yielding && source.stateAsync ? source.stateAsync() : source.state());
     const breathe = this.breather();
-    const gen = protobufSlices(state, this.self);
+    let gen: Generator<void, Uint8Array, undefined>;
+    if (typeof source.stateSlices === 'function') {
+      const w = new ProtobufWriter(true);
+      for (const _ of this.sliced(source.stateSlices, w)) await breathe();
+      gen = w.assemble();
+    } else {
+      const yielding = this.options.yieldBetweenChunks;
+      const state = await (yielding && source.stateAsync ? source.stateAsync() : source.state());
+      gen = protobufSlices(state, this.self);
+    }
     let r = gen.next();
     while (!r.done) {
       await breathe();

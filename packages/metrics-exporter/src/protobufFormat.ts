@@ -14,13 +14,33 @@ import {
 
 const TYPE = { counter: 0, gauge: 1, histogram: 4 } as const;
 
-/** Writes `io.prometheus.client.MetricFamily` messages; histograms carry classic and native buckets. */
-class ProtobufWriter implements FamilyWriter<Uint8Array> {
-  readonly out = new ProtoWriter();
-  private info: MetricFamilyInfo | undefined;
-  private metrics: Uint8Array[] = [];
-  /** One reused writer for label sets and metrics, each copied out with `slice()`. */
+/** Metric messages are cut into chunks of about this many bytes, so no step copies a whole family at once. */
+const CHUNK = 64 * 1024;
+
+/** One `MetricFamily`: its header, and its `metric` fields (tag, length, message) in chunks. */
+interface Group {
+  info: MetricFamilyInfo;
+  chunks: Uint8Array[];
+  bytes: number;
+}
+
+/**
+ * Writes `io.prometheus.client.MetricFamily` messages; histograms carry classic and native buckets.
+ * Each metric is written straight into a chunk of its family's body; a family's header (its length
+ * prefix, name, help and type) is written only when the output is assembled, once the body's length
+ * is known. With `grouped`, a family written again (a later slice of endpoints) continues its earlier
+ * group, as the grouped text writer does; families come out in the order first written.
+ */
+export class ProtobufWriter implements FamilyWriter<Uint8Array> {
+  private readonly groups: Group[] = [];
+  private readonly byName = new Map<string, Group>();
+  private current: Group | undefined;
+  /** The pending metrics of the current family, moved into its chunks by `flush()`. */
+  private readonly body = new ProtoWriter(CHUNK + 4096);
+  /** One reused writer for label sets, each copied out with `slice()`. */
   private readonly scratch = new ProtoWriter(4096);
+
+  constructor(private readonly grouped = false) {}
 
   labels(pairs: LabelPairs): Uint8Array {
     const w = this.scratch;
@@ -35,107 +55,170 @@ class ProtobufWriter implements FamilyWriter<Uint8Array> {
   }
 
   family(info: MetricFamilyInfo): void {
-    this.info = info;
-    this.metrics = [];
+    this.flush();
+    const known = this.grouped ? this.byName.get(info.name) : undefined;
+    if (known) {
+      this.current = known;
+      return;
+    }
+    const g: Group = { info, chunks: [], bytes: 0 };
+    this.groups.push(g);
+    if (this.grouped) this.byName.set(info.name, g);
+    this.current = g;
   }
 
   sample(labels: Uint8Array, value: number, exemplar?: Exemplar): void {
-    const m = this.scratch;
-    m.reset();
-    m.raw(labels);
-    const counter = this.info?.type === 'counter';
-    m.message(counter ? 3 : 2, (v) => {
-      v.double(1, value);
-      if (counter && exemplar !== undefined) writeExemplar(v, 2, exemplar);
+    const counter = this.current?.info.type === 'counter';
+    this.body.message(4, (m) => {
+      m.raw(labels);
+      m.message(counter ? 3 : 2, (v) => {
+        v.double(1, value);
+        if (counter && exemplar !== undefined) writeExemplar(v, 2, exemplar);
+      });
     });
-    this.metrics.push(m.finish().slice());
+    if (this.body.length >= CHUNK) this.flush();
   }
 
   histogram(labels: Uint8Array, h: HistogramData): void {
-    const m = this.scratch;
-    m.reset();
-    m.raw(labels);
-    m.message(7, (w) => {
-      let count = 0;
-      for (const c of h.buckets) count += c;
-      w.uint(1, count);
-      w.double(2, h.sum);
-      let cumulative = 0;
-      for (let i = 0; i < h.bounds.length; i++) {
-        cumulative += h.buckets[i] ?? 0;
-        w.message(3, (b) => {
-          b.uint(1, cumulative);
-          b.double(2, h.bounds[i]!);
-          // The +Inf bucket is implied by the count here, so its exemplar has no bucket to go in.
-          if (h.exemplars) writeExemplar(b, 3, h.exemplars[i]);
-        });
-      }
-      const s = h.native;
-      if (s) {
-        w.sint(5, s.scale);
-        w.double(6, SKETCH_ZERO_THRESHOLD);
-        w.uint(7, s.zeroCount);
-        // Spans of consecutive buckets (short runs of empty buckets are kept inside a span), then deltas.
-        const spans: [number, number][] = [];
-        const counts: number[] = [];
-        let prevEnd = 0;
-        let spanStart = Number.NaN;
-        let spanLen = 0;
-        let gap = 0;
-        for (const [index, c] of s.buckets()) {
-          if (spanLen > 0 && index - (spanStart + spanLen) <= 2) {
-            while (spanStart + spanLen < index) {
-              counts.push(0);
-              spanLen++;
-            }
-          } else {
-            if (spanLen > 0) {
-              spans.push([gap, spanLen]);
-              prevEnd = spanStart + spanLen;
-            }
-            gap = spans.length === 0 ? index : index - prevEnd;
-            spanStart = index;
-            spanLen = 0;
-          }
-          counts.push(c);
-          spanLen++;
-        }
-        if (spanLen > 0) spans.push([gap, spanLen]);
-        if (spans.length === 0) {
-          // An empty native histogram still needs a span list to be recognised as native: one empty span.
-          w.message(12, (sp) => {
-            sp.sint(1, 0);
-            sp.uint(2, 0);
-          });
-        }
-        for (const [offset, length] of spans) {
-          w.message(12, (sp) => {
-            sp.sint(1, offset);
-            sp.uint(2, length);
-          });
-        }
-        let prev = 0;
-        for (const c of counts) {
-          w.sint(13, c - prev);
-          prev = c;
-        }
-      }
+    this.body.message(4, (m) => {
+      m.raw(labels);
+      m.message(7, (w) => writeHistogram(w, h));
     });
-    this.metrics.push(m.finish().slice());
+    if (this.body.length >= CHUNK) this.flush();
   }
 
   endFamily(): void {
-    const info = this.info;
-    if (!info) return;
-    const f = new ProtoWriter();
-    f.string(1, info.name);
-    f.string(2, info.help);
-    f.uint(3, TYPE[info.type]);
-    for (const m of this.metrics) f.bytes(4, m);
-    this.out.delimited(f.finish());
-    this.info = undefined;
-    this.metrics = [];
+    this.flush();
+    this.current = undefined;
   }
+
+  /** Moves the pending metrics into the current family's chunks. */
+  flush(): void {
+    const g = this.current;
+    if (g === undefined || this.body.length === 0) return;
+    const chunk = this.body.finish().slice();
+    g.chunks.push(chunk);
+    g.bytes += chunk.length;
+    this.body.reset();
+  }
+
+  /**
+   * Copies every family into one buffer: each family's delimited header, then its chunks. Pauses
+   * after each chunk, so an async caller can yield between copies; returns the whole exposition.
+   */
+  *assemble(): Generator<void, Uint8Array, undefined> {
+    this.flush();
+    const heads = this.groups.map((g) => {
+      const f = new ProtoWriter(128);
+      f.string(1, g.info.name);
+      f.string(2, g.info.help);
+      f.uint(3, TYPE[g.info.type]);
+      const fields = f.finish();
+      const head = new ProtoWriter(fields.length + 10);
+      head.varint(fields.length + g.bytes);
+      head.raw(fields);
+      return head.finish();
+    });
+    let total = 0;
+    for (const [i, g] of this.groups.entries()) total += heads[i]!.length + g.bytes;
+    const b = Buffer.allocUnsafe(total);
+    const out = new Uint8Array(b.buffer, b.byteOffset, total);
+    let at = 0;
+    for (const [i, g] of this.groups.entries()) {
+      out.set(heads[i]!, at);
+      at += heads[i]!.length;
+      for (const c of g.chunks) {
+        out.set(c, at);
+        at += c.length;
+        yield;
+      }
+    }
+    return out;
+  }
+}
+
+/** A `Histogram` message: count, sum, classic buckets, then the native-histogram schema, spans and deltas. */
+function writeHistogram(w: ProtoWriter, h: HistogramData): void {
+  let count = 0;
+  for (const c of h.buckets) count += c;
+  w.uint(1, count);
+  w.double(2, h.sum);
+  let cumulative = 0;
+  for (let i = 0; i < h.bounds.length; i++) {
+    cumulative += h.buckets[i] ?? 0;
+    w.message(3, (b) => {
+      b.uint(1, cumulative);
+      b.double(2, h.bounds[i]!);
+      // The +Inf bucket is implied by the count here, so its exemplar has no bucket to go in.
+      if (h.exemplars) writeExemplar(b, 3, h.exemplars[i]);
+    });
+  }
+  const s = h.native;
+  if (!s) return;
+  w.sint(5, s.scale);
+  w.double(6, SKETCH_ZERO_THRESHOLD);
+  w.uint(7, s.zeroCount);
+  // Read from the sketch's dense array in two passes (spans, then deltas) rather than collected into lists:
+  // thousands of series times hundreds of buckets made that the render's largest allocation.
+  const { counts, offset } = s;
+  const spans = nativeSpans(counts, offset, (gap, length) => {
+    w.message(12, (sp) => {
+      sp.sint(1, gap);
+      sp.uint(2, length);
+    });
+  });
+  if (spans === 0) {
+    // An empty native histogram still needs a span list to be recognised as native: one empty span.
+    w.message(12, (sp) => {
+      sp.sint(1, 0);
+      sp.uint(2, 0);
+    });
+  }
+  let prev = 0;
+  nativeRuns(counts, (from, to) => {
+    for (let j = from; j < to; j++) {
+      const c = counts[j]!;
+      w.sint(13, c - prev);
+      prev = c;
+    }
+  });
+}
+
+/**
+ * Spans of consecutive buckets, short runs of empty buckets (up to 2) kept inside a span: calls `run`
+ * with each span's first and end positions in `counts`, and returns how many there are.
+ */
+function nativeRuns(counts: ArrayLike<number>, run: (from: number, to: number) => void): number {
+  let n = 0;
+  let from = -1;
+  let end = -1;
+  for (let j = 0; j < counts.length; j++) {
+    if (counts[j] === 0) continue;
+    if (from >= 0 && j - end <= 2) {
+      end = j + 1;
+      continue;
+    }
+    if (from >= 0) {
+      run(from, end);
+      n++;
+    }
+    from = j;
+    end = j + 1;
+  }
+  if (from >= 0) {
+    run(from, end);
+    n++;
+  }
+  return n;
+}
+
+/** {@link nativeRuns} as native-histogram spans: each span's gap from the previous one's end (the first: its index). */
+function nativeSpans(counts: ArrayLike<number>, offset: number, span: (gap: number, length: number) => void): number {
+  let prevEnd = Number.NaN;
+  return nativeRuns(counts, (from, to) => {
+    span(Number.isNaN(prevEnd) ? from + offset : from - prevEnd, to - from);
+    prevEnd = to;
+  });
 }
 
 /**
@@ -163,5 +246,5 @@ export function* protobufSlices(
 ): Generator<void, Uint8Array, undefined> {
   const w = new ProtobufWriter();
   yield* walkFamilies(partsOf(state), self, w);
-  return w.out.finish();
+  return yield* w.assemble();
 }

@@ -56,7 +56,8 @@ describe('single flight', () => {
   it('20 concurrent exportProtobuf calls render once, with the bytes of the synchronous render', async () => {
     const c = busy(300);
     const e = new PrometheusExporter(c);
-    const built = vi.spyOn(c, 'stateAsync');
+    // Protobuf walks the collector's state slices, as text does.
+    const built = vi.spyOn(c, 'stateSlices');
     const bodies = await Promise.all(Array.from({ length: 20 }, () => e.exportProtobuf()));
     expect(built).toHaveBeenCalledTimes(1);
     for (const b of bodies) expect(b).toBe(bodies[0]);
@@ -127,8 +128,9 @@ describe('single flight', () => {
       ...Array.from({ length: 10 }, () => get('/metrics/json')),
     ]);
     expect(answers.every((a) => a?.status === 200)).toBe(true);
-    expect(slices).toHaveBeenCalledTimes(1);
-    expect(built).toHaveBeenCalledTimes(1);
+    // Text once and protobuf once, both from the collector's state slices; the JSON view once from state().
+    expect(slices).toHaveBeenCalledTimes(2);
+    expect(built).toHaveBeenCalledTimes(0);
     expect(state).toHaveBeenCalledTimes(1);
     expect(new Set(answers.slice(0, 10).map((a) => a?.body)).size).toBe(1);
     expect(new Set(answers.slice(10, 20).map((a) => a?.body)).size).toBe(1);
@@ -142,23 +144,24 @@ describe('cacheMs', () => {
     vi.spyOn(Date, 'now').mockImplementation(() => t);
     const c = busy(30);
     const e = new PrometheusExporter(c, { cacheMs: 1000 });
+    // Text and protobuf both render from the collector's state slices: one call per render.
     const slices = vi.spyOn(c, 'stateSlices');
-    const built = vi.spyOn(c, 'stateAsync');
     const first = await e.exportAsyncBuffer('text');
+    expect(slices).toHaveBeenCalledTimes(1);
     const firstProto = await e.exportProtobuf();
+    expect(slices).toHaveBeenCalledTimes(2);
     c.recordRequest({ endpoint: '/api/late', method: 'GET', latencySeconds: 0.1, statusCode: 200 });
     t += 999;
     expect(await e.exportAsyncBuffer('text')).toBe(first);
     expect(await e.exportProtobuf()).toBe(firstProto);
-    expect(slices).toHaveBeenCalledTimes(1);
-    expect(built).toHaveBeenCalledTimes(1);
+    expect(slices).toHaveBeenCalledTimes(2);
     t += 1;
     const fresh = await e.exportAsyncBuffer('text');
     expect(fresh).not.toBe(first);
     expect(fresh.toString('utf8')).toContain('endpoint="/api/late"');
+    expect(slices).toHaveBeenCalledTimes(3);
     expect(await e.exportProtobuf()).not.toBe(firstProto);
-    expect(slices).toHaveBeenCalledTimes(2);
-    expect(built).toHaveBeenCalledTimes(2);
+    expect(slices).toHaveBeenCalledTimes(4);
   });
 
   it('createMetricsHandlers passes cacheMs to its exporter (JSON view cached too)', async () => {

@@ -16,6 +16,11 @@ export class ProtoWriter {
     this.pos = 0;
   }
 
+  /** Bytes written since the last `reset()`. */
+  get length(): number {
+    return this.pos;
+  }
+
   private need(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
