@@ -375,7 +375,7 @@ export class MetricsCollector {
         buckets: new Float64Array(this.options.histogramBuckets.length + 1),
         sum: 0,
         count: 0,
-        native: new LogSketch(this.options.sketchScale, { wide: true }),
+        native: new LogSketch(this.options.sketchScale),
         exemplars: undefined,
         requestExemplar: undefined,
       };
@@ -401,7 +401,8 @@ export class MetricsCollector {
     const statuses = ep.statuses;
     let k = 0;
     while (k < statuses.length && statuses[k] !== status) k += 2;
-    if (k === statuses.length) statuses.push(status, 1);
+    // A new status copies the array at its exact size (push or spread would reserve room for 16 more).
+    if (k === statuses.length) ep.statuses = statuses.concat(status, 1);
     else statuses[k + 1]!++;
     ep.window.recordAt(epoch, latency, error, index);
 

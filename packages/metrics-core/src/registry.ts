@@ -264,7 +264,7 @@ class Family {
         buckets: new Float64Array(this.bounds.length + 1),
         sum: 0,
         count: 0,
-        native: new LogSketch(t.sketchScale, { wide: true }),
+        native: new LogSketch(t.sketchScale),
         window: this.quantiles ? new SlidingWindow(t.slotMs, t.windowSlots, t.sketchScale) : undefined,
       };
     }

@@ -97,8 +97,12 @@ export class LogSketch {
   readonly scale: number;
   /** Bucket index of `counts[0]`. */
   offset = 0;
+  /**
+   * Per-bucket counts: a `Uint32Array` (half the memory) until the sketch holds more than 2^32 − 1 values, then a
+   * `Float64Array`, so every count stays exact (to 2^53) however long the sketch lives.
+   */
   counts: Uint32Array | Float64Array = EMPTY;
-  /** Counts are kept in a `Float64Array` (exact to 2^53) instead of a `Uint32Array`: for long-lived cumulative sketches. */
+  /** The sketch was made with `wide: true`: its counts are a `Float64Array` from the start (and it says so in JSON). */
   readonly wide: boolean;
   zeroCount = 0;
   count = 0;
@@ -131,7 +135,7 @@ export class LogSketch {
 
   /** {@link add} with the bucket index already computed by {@link indexOf} on a sketch of the same scale. */
   addAt(v: number, i: number): void {
-    this.count++;
+    if (++this.count > MAX_U32) this.widen();
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
@@ -149,10 +153,20 @@ export class LogSketch {
     this.counts[i - this.offset]!++;
   }
 
+  /** Moves the counts to a `Float64Array` once any of them could pass 2^32 − 1 (no bucket holds more than `count`). */
+  private widen(): void {
+    if (!(this.counts instanceof Float64Array)) this.counts = Float64Array.from(this.counts);
+  }
+
+  /** A new counts array of `size`: a `Float64Array` once the sketch is wide (or widened), else a `Uint32Array`. */
+  private alloc(size: number): Uint32Array | Float64Array {
+    return this.wide || this.counts instanceof Float64Array ? new Float64Array(size) : new Uint32Array(size);
+  }
+
   private grow(i: number): void {
     const c = this.counts;
     if (c.length === 0) {
-      this.counts = this.wide ? new Float64Array(16) : new Uint32Array(16);
+      this.counts = this.alloc(16);
       this.offset = i - 8;
       return;
     }
@@ -160,8 +174,8 @@ export class LogSketch {
     const hi = Math.max(this.offset + c.length - 1, i);
     const need = hi - lo + 1;
     // Grow with headroom in the direction of growth so a drifting range does not reallocate every insert.
-    const size = Math.max(need, Math.min(need * 2, need + 64));
-    const next = this.wide ? new Float64Array(size) : new Uint32Array(size);
+    const size = Math.max(need, Math.min(need * 2, need + 32));
+    const next = this.alloc(size);
     const newOffset = i < this.offset ? hi - size + 1 : lo;
     next.set(c, this.offset - newOffset);
     this.counts = next;
@@ -174,6 +188,7 @@ export class LogSketch {
       throw new MetricsError('INCOMPATIBLE_STATE', 'cannot merge sketches of different scales');
     if (other.count === 0) return this;
     this.count += other.count;
+    if (this.count > MAX_U32) this.widen();
     this.sum += other.sum;
     this.zeroCount += other.zeroCount;
     if (other.min < this.min) this.min = other.min;
@@ -201,7 +216,7 @@ export class LogSketch {
     if (c.length > 0 && lo >= this.offset && hi < this.offset + c.length) return;
     const from = c.length === 0 ? lo : Math.min(lo, this.offset);
     const to = c.length === 0 ? hi : Math.max(hi, this.offset + c.length - 1);
-    const next = this.wide ? new Float64Array(to - from + 1) : new Uint32Array(to - from + 1);
+    const next = this.alloc(to - from + 1);
     if (c.length > 0) next.set(c, this.offset - from);
     this.counts = next;
     this.offset = from;
@@ -310,10 +325,12 @@ export class LogSketch {
     }
     if (j.counts.length > 0) {
       s.offset = j.offset;
-      s.counts = s.wide ? Float64Array.from(j.counts) : Uint32Array.from(j.counts);
+      const float = s.wide || j.count > MAX_U32 || j.counts.some((c) => c > MAX_U32);
+      s.counts = float ? Float64Array.from(j.counts) : Uint32Array.from(j.counts);
     }
     return s;
   }
 }
 
 const EMPTY = new Uint32Array(0);
+const MAX_U32 = 0xffffffff;

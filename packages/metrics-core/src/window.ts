@@ -27,6 +27,10 @@ class Slot {
   }
 }
 
+/** The `last` slot of a window that has not recorded yet: shared, never written, its epoch matches none. */
+const NO_SLOT = new Slot(undefined);
+NO_SLOT.epoch = Number.NaN;
+
 /** The merged view of a window: plain, mergeable across windows and processes. */
 export interface WindowView {
   /** Requests seen in the window (with or without a valid latency). */
@@ -73,8 +77,6 @@ export class SlidingWindow {
   private readonly ring: Slot[];
   /** The slot last recorded into: consecutive records of one sub-window skip the ring lookup. */
   private last: Slot;
-  /** A sketch of the ring's scale, to compute a latency's bucket index once per record. */
-  private readonly indexer: LogSketch | undefined;
 
   constructor(
     private readonly slotMs: number,
@@ -82,9 +84,7 @@ export class SlidingWindow {
     private readonly scale: number | undefined,
   ) {
     this.ring = Array.from({ length: slots }, () => new Slot(scale));
-    this.last = new Slot(undefined);
-    this.last.epoch = Number.NaN;
-    this.indexer = this.ring[0]?.sketch;
+    this.last = NO_SLOT;
   }
 
   private head(epoch: number): Slot {
@@ -100,7 +100,12 @@ export class SlidingWindow {
 
   /** Records one request in sub-window `epoch` (see {@link epochOf}). `latency` is a validated value in seconds, or NaN when it had none. */
   record(epoch: number, latency: number, error: boolean): void {
-    this.recordAt(epoch, latency, error, Number.isNaN(latency) ? Number.NaN : (this.indexer?.indexOf(latency) ?? 0));
+    this.recordAt(
+      epoch,
+      latency,
+      error,
+      Number.isNaN(latency) ? Number.NaN : (this.ring[0]?.sketch?.indexOf(latency) ?? 0),
+    );
   }
 
   /** {@link record} with the sketch bucket index of `latency` already computed (`LogSketch.indexOf`, same scale). */

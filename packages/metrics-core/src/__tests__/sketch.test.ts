@@ -381,6 +381,46 @@ describe('serialisation, emptiness and reuse', () => {
     expect(s.count).toBe(200_000);
   });
 
+  it('keeps counts in 32 bits until they could overflow, then in 64-bit floats, exact past 2^32', () => {
+    const MAX = 0xffffffff;
+    const s = sketchOf([0.1, 0.2, 0.2]);
+    expect(s.counts).toBeInstanceOf(Uint32Array); // half the memory of a Float64Array
+    // A sketch one value short of 2^32 - 1 in one bucket (as a long-lived cumulative series reaches).
+    const index = [...s.buckets()][0]![0];
+    const near = LogSketch.fromJSON({ ...s.toJSON(), offset: index, counts: [MAX - 1], count: MAX - 1, zeroCount: 0 });
+    expect(near.counts).toBeInstanceOf(Uint32Array);
+    near.add(0.1);
+    near.add(0.1);
+    near.add(0.1);
+    expect(near.counts).toBeInstanceOf(Float64Array);
+    expect(near.count).toBe(MAX + 2);
+    expect([...near.buckets()]).toEqual([[index, MAX + 2]]);
+    // merge: 3e9 + 3e9 in one bucket
+    const big = () =>
+      LogSketch.fromJSON({ ...s.toJSON(), offset: index, counts: [3e9], count: 3e9, zeroCount: 0, sum: 3e8 });
+    const merged = big().merge(big());
+    expect([...merged.buckets()]).toEqual([[index, 6e9]]);
+    expect(merged.count).toBe(6e9);
+    expect(big().clone().toJSON().counts).toEqual([3e9]);
+    // a state (a worker's message) carrying a count past 2^32 revives exactly
+    const revived = LogSketch.fromJSON({
+      ...s.toJSON(),
+      offset: index,
+      counts: [5e9, 1],
+      count: 5e9 + 1,
+      zeroCount: 0,
+    });
+    expect([...revived.buckets()]).toEqual([
+      [index, 5e9],
+      [index + 1, 1],
+    ]);
+    // wide: true still starts (and stays) in 64-bit floats
+    const wide = new LogSketch(6, { wide: true });
+    wide.add(0.1);
+    expect(wide.counts).toBeInstanceOf(Float64Array);
+    expect(wide.toJSON().wide).toBe(true);
+  });
+
   it('rejects an invalid scale', () => {
     for (const bad of [-1, 9, 1.5, Number.NaN]) expect(() => new LogSketch(bad)).toThrow(MetricsError);
   });

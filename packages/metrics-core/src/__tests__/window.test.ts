@@ -118,14 +118,17 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
       const v = 0.01 * (i + 1);
       w.record(e, v, i % 3 === 0);
       // what a fresh ring would hold: a slot keeps only the newest epoch that maps onto it
-      for (const [k] of ref) if ((((k % 5) + 5) % 5) === (((e % 5) + 5) % 5) && k !== e) ref.delete(k);
+      for (const [k] of ref) if (((k % 5) + 5) % 5 === ((e % 5) + 5) % 5 && k !== e) ref.delete(k);
       ref.set(e, [...(ref.get(e) ?? []), v]);
     });
     for (const now of [24, 20, 16, 11, -1]) {
       const live = [...ref].filter(([k]) => k > now - 5 && k <= now).flatMap(([, vs]) => vs);
       const view = w.view(now * 1000 + 500);
       expect(view.count, `view at epoch ${now}`).toBe(live.length);
-      expect(view.sum).toBeCloseTo(live.reduce((a, b) => a + b, 0), 12);
+      expect(view.sum).toBeCloseTo(
+        live.reduce((a, b) => a + b, 0),
+        12,
+      );
       expect(view.sketch?.count).toBe(live.length);
     }
   });
