@@ -3,7 +3,10 @@
 // `npx -y pnpm@12.4.2 bench`; see docs/BENCHMARKS.md for the method and the latest figures.
 //
 // Options: --quick (fewer rounds, for profiling), --no-write (do not write bench/results/latest.json),
-// --scale-only (only the "at scale" section: 50, 500 and 5,000 endpoints with 300 latencies each).
+// --only <sections> (comma-separated: record, scale, classic, memory100k; default all of them: "record" is record
+// at 1 and 1,000 series, "scale" is 50/500/5,000 endpoints with 300 latencies each, "classic" is memory, export and
+// scrape blocking at 1k and 10k series, "memory100k" is memory at 100k series). A partial run writes
+// bench/results/partial-latest.json instead of latest.json.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,7 +89,8 @@ function makeInputs(endpoints, providers, models) {
 // The three implementations of "record one finished request with provider and model".
 
 function makeOurs(endpointCap = 200, now = undefined) {
-  const c = new MetricsCollector({ limits: { endpoints: endpointCap }, ...(now ? { now } : {}) });
+  // 100,000 is the largest cap the collector takes; at 100k series it holds every one of them.
+  const c = new MetricsCollector({ limits: { endpoints: Math.min(endpointCap, 100_000) }, ...(now ? { now } : {}) });
   return { collector: c, exporter: new PrometheusExporter(c) };
 }
 
@@ -491,21 +495,26 @@ const results = {
 };
 
 log(`rounds: ${ROUNDS}`);
-const SCALE_ONLY = args.has('--scale-only');
+const ALL_SECTIONS = ['record', 'scale', 'classic', 'memory100k'];
+const onlyAt = process.argv.indexOf('--only');
+const SECTIONS = new Set(onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : ALL_SECTIONS);
+for (const x of SECTIONS)
+  if (!ALL_SECTIONS.includes(x)) throw new Error(`bench: unknown section "${x}" (${ALL_SECTIONS})`);
+const PARTIAL = SECTIONS.size < ALL_SECTIONS.length;
 const impls = [
   { name: 'ours', make: () => makeOurs(), run: runOurs },
   { name: 'prom-client', make: () => makeProm(false), run: runProm },
   { name: 'prom-client (full)', make: () => makeProm(true), run: runProm },
   { name: 'otel', make: makeOtel, run: runOtel },
 ];
-if (!SCALE_ONLY) {
+if (SECTIONS.has('record')) {
   results.record['1'] = await benchRecord('1 series', makeInputs(1, 1, 1), impls);
   results.record['1000'] = await benchRecord('1000 series', makeInputs(10, 10, 10), impls);
 }
 
-results.scale = await benchAtScale();
+if (SECTIONS.has('scale')) results.scale = await benchAtScale();
 
-for (const n of SCALE_ONLY ? [] : [1_000, 10_000]) {
+for (const n of SECTIONS.has('classic') ? [1_000, 10_000] : []) {
   const reps = n >= 10_000 ? 2 : 3;
   const mem = { ours: [], 'prom-client': [], 'ours (full window)': [], 'prom-client (full window)': [] };
   let kept = {};
@@ -592,7 +601,7 @@ for (const n of SCALE_ONLY ? [] : [1_000, 10_000]) {
   kept = {};
 }
 // Memory at 100k latency series (one sub-window, one run each): what a very large gateway holds.
-if (!SCALE_ONLY) {
+if (SECTIONS.has('memory100k')) {
   const n = 100_000;
   results.memory[n] = {};
   for (const kind of ['ours', 'prom-client']) {
@@ -619,49 +628,51 @@ const f = (x, d = 0) =>
 const ratio = (theirs, ours) => `${f(theirs / ours, 1)}×`;
 // At scale: one row per size, with the spread over rounds.
 const range = (m, d) => `${f(m.median, d)} (${f(m.min, d)}–${f(m.max, d)})`;
-const scaleRows = [];
 results.targets = {};
-for (const n of SCALE_SIZES) {
-  const { export: e, record: rec } = results.scale[n];
-  scaleRows.push([
-    f(n),
-    range(rec.ours, 0),
-    range(rec['prom-client'], 0),
-    ratio(rec['prom-client'].median, rec.ours.median),
-    range(e['ours text'], 2),
-    range(e['prom-client text'], 2),
-    ratio(e['prom-client text'].median, e['ours text'].median),
-    range(e['ours openmetrics'], 2),
-    range(e['prom-client openmetrics'], 2),
-    ratio(e['prom-client openmetrics'].median, e['ours openmetrics'].median),
-    range(e['ours protobuf'], 2),
-    range(e['ours text, async buffer'], 2),
-    `${f(e['ours text'].bytes)} / ${f(e['prom-client text'].bytes)}`,
-  ]);
+if (SECTIONS.has('scale')) {
+  const scaleRows = [];
+  for (const n of SCALE_SIZES) {
+    const { export: e, record: rec } = results.scale[n];
+    scaleRows.push([
+      f(n),
+      range(rec.ours, 0),
+      range(rec['prom-client'], 0),
+      ratio(rec['prom-client'].median, rec.ours.median),
+      range(e['ours text'], 2),
+      range(e['prom-client text'], 2),
+      ratio(e['prom-client text'].median, e['ours text'].median),
+      range(e['ours openmetrics'], 2),
+      range(e['prom-client openmetrics'], 2),
+      ratio(e['prom-client openmetrics'].median, e['ours openmetrics'].median),
+      range(e['ours protobuf'], 2),
+      range(e['ours text, async buffer'], 2),
+      `${f(e['ours text'].bytes)} / ${f(e['prom-client text'].bytes)}`,
+    ]);
+  }
+  const scaleTable = [
+    `| endpoints (× ${SCALE_OBS} latencies) | record ns/op, ours | prom-client | ratio | text export ms, ours | prom-client | ratio | OpenMetrics ms, ours | prom-client | ratio | protobuf ms, ours | text, async buffer ms, ours | text bytes, ours / prom-client |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...scaleRows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  results.scaleTable = scaleTable;
+  const worst = (fn) => Math.min(...SCALE_SIZES.map((n) => fn(results.scale[n])));
+  const scaleRecord5k = results.scale[5000].record;
+  results.targets['record >= 10x faster at 5,000 endpoints'] = {
+    ratio: scaleRecord5k['prom-client'].median / scaleRecord5k.ours.median,
+  };
+  results.targets['export >= 5x faster at 50/500/5,000 endpoints, text'] = {
+    worstRatio: worst((s) => s.export['prom-client text'].median / s.export['ours text'].median),
+  };
+  results.targets['export >= 5x faster at 50/500/5,000 endpoints, OpenMetrics'] = {
+    worstRatio: worst((s) => s.export['prom-client openmetrics'].median / s.export['ours openmetrics'].median),
+  };
+  for (const v of Object.values(results.targets)) v.met = (v.ratio ?? v.worstRatio) >= (v.ratio ? 10 : 5);
+  console.log(`\n${scaleTable}\n`);
 }
-const scaleTable = [
-  `| endpoints (× ${SCALE_OBS} latencies) | record ns/op, ours | prom-client | ratio | text export ms, ours | prom-client | ratio | OpenMetrics ms, ours | prom-client | ratio | protobuf ms, ours | text, async buffer ms, ours | text bytes, ours / prom-client |`,
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...scaleRows.map((r) => `| ${r.join(' | ')} |`),
-].join('\n');
-results.scaleTable = scaleTable;
-const worst = (fn) => Math.min(...SCALE_SIZES.map((n) => fn(results.scale[n])));
-const scaleRecord5k = results.scale[5000].record;
-results.targets['record >= 10x faster at 5,000 endpoints'] = {
-  ratio: scaleRecord5k['prom-client'].median / scaleRecord5k.ours.median,
-};
-results.targets['export >= 5x faster at 50/500/5,000 endpoints, text'] = {
-  worstRatio: worst((s) => s.export['prom-client text'].median / s.export['ours text'].median),
-};
-results.targets['export >= 5x faster at 50/500/5,000 endpoints, OpenMetrics'] = {
-  worstRatio: worst((s) => s.export['prom-client openmetrics'].median / s.export['ours openmetrics'].median),
-};
-for (const v of Object.values(results.targets)) v.met = (v.ratio ?? v.worstRatio) >= (v.ratio ? 10 : 5);
-console.log(`\n${scaleTable}\n`);
 
 let table = '';
-if (!SCALE_ONLY) {
-  const rows = [];
+const rows = [];
+if (SECTIONS.has('record')) {
   for (const n of ['1', '1000']) {
     const r = results.record[n];
     const ours = r.ours.median;
@@ -674,6 +685,12 @@ if (!SCALE_ONLY) {
       `${ratio(r['prom-client (full)'].median, ours)} / ${ratio(r.otel.median, ours)}`,
     ]);
   }
+  const recordTarget = Math.min(
+    ...['1', '1000'].map((n) => results.record[n]['prom-client'].median / results.record[n].ours.median),
+  );
+  results.targets['record >= 10x faster'] = { worstRatio: recordTarget, met: recordTarget >= 10 };
+}
+if (SECTIONS.has('classic')) {
   for (const n of ['1000', '10000']) {
     const e = results.export[n];
     const label = n === '1000' ? '1k' : '10k';
@@ -710,6 +727,8 @@ if (!SCALE_ONLY) {
       rows.push([`  same with ArrayBuffer stores (heap + arrayBuffers), ${label}, ${which}`, f(a), f(b), ratio(b, a)]);
     }
   }
+}
+if (SECTIONS.has('memory100k')) {
   {
     const m = results.memory[100000];
     rows.push([
@@ -728,6 +747,8 @@ if (!SCALE_ONLY) {
       '',
     ]);
   }
+}
+if (SECTIONS.has('classic')) {
   const el = results.eventLoop;
   rows.push([
     'max event-loop delay, ms, 10k-series scrape (ours: exportAsyncBuffer, what /metrics sends)',
@@ -747,25 +768,21 @@ if (!SCALE_ONLY) {
     f(el['prom-client'].wallMs, 1),
     ratio(el['prom-client'].wallMs, el['ours exportAsync'].wallMs),
   ]);
-
+  const exportTarget = Math.min(
+    ...['1000', '10000'].map((n) => results.export[n]['prom-client'].median / results.export[n].ours.median),
+  );
+  Object.assign(results.targets, {
+    'export >= 5x faster': { worstRatio: exportTarget, met: exportTarget >= 5 },
+    'scrape blocking < 10 ms': { maxMs: el['ours exportAsync'].maxMs, met: el['ours exportAsync'].maxMs < 10 },
+  });
+}
+if (rows.length > 0) {
   table = [
     '| measure (median of runs) | ours | prom-client | ratio theirs/ours |',
     '| --- | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
   results.table = table;
-
-  const recordTarget = Math.min(
-    ...['1', '1000'].map((n) => results.record[n]['prom-client'].median / results.record[n].ours.median),
-  );
-  const exportTarget = Math.min(
-    ...['1000', '10000'].map((n) => results.export[n]['prom-client'].median / results.export[n].ours.median),
-  );
-  Object.assign(results.targets, {
-    'record >= 10x faster': { worstRatio: recordTarget, met: recordTarget >= 10 },
-    'export >= 5x faster': { worstRatio: exportTarget, met: exportTarget >= 5 },
-    'scrape blocking < 10 ms': { maxMs: el['ours exportAsync'].maxMs, met: el['ours exportAsync'].maxMs < 10 },
-  });
 }
 
 if (table) console.log(`\n${table}\n`);
@@ -779,7 +796,7 @@ for (const [k, v] of Object.entries(results.targets))
 
 if (!args.has('--no-write')) {
   mkdirSync(join(here, 'results'), { recursive: true });
-  const file = join(here, 'results', SCALE_ONLY ? 'scale-latest.json' : 'latest.json');
+  const file = join(here, 'results', PARTIAL ? 'partial-latest.json' : 'latest.json');
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${file}`);
 }
