@@ -25,10 +25,11 @@ interface ScaleTables {
   readonly guess: Uint16Array;
 }
 
-const tableCache = new Map<number, ScaleTables>();
+/** Tables by scale (0..8), built on first use. */
+const tableCache: (ScaleTables | undefined)[] = [];
 
 function tablesFor(scale: number): ScaleTables {
-  let t = tableCache.get(scale);
+  let t = tableCache[scale];
   if (t) return t;
   const perOctave = 2 ** scale;
   const boundaries = new Float64Array(perOctave + 1);
@@ -42,7 +43,7 @@ function tablesFor(scale: number): ScaleTables {
     guess[i] = k;
   }
   t = { scale, perOctave, boundaries, guess };
-  tableCache.set(scale, t);
+  tableCache[scale] = t;
   return t;
 }
 
@@ -94,7 +95,11 @@ export interface SketchJSON {
 }
 
 export class LogSketch {
-  readonly scale: number;
+  /**
+   * The scale in the low 4 bits, plus {@link WIDE} when made wide: one field instead of three (scale, wide and the
+   * scale's tables), since a collector holds six sketches per series.
+   */
+  private readonly bits: number;
   /** Bucket index of `counts[0]`. */
   offset = 0;
   /**
@@ -102,27 +107,33 @@ export class LogSketch {
    * `Float64Array`, so every count stays exact (to 2^53) however long the sketch lives.
    */
   counts: Uint32Array | Float64Array = EMPTY;
-  /** The sketch was made with `wide: true`: its counts are a `Float64Array` from the start (and it says so in JSON). */
-  readonly wide: boolean;
   zeroCount = 0;
   count = 0;
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
-  private readonly t: ScaleTables;
 
   constructor(scale = 6, options: { wide?: boolean } = {}) {
     if (!Number.isInteger(scale) || scale < 0 || scale > 8) {
       throw new MetricsError('INVALID_OPTION', 'sketch scale must be an integer in 0..8');
     }
-    this.scale = scale;
-    this.wide = options.wide === true;
-    this.t = tablesFor(scale);
+    tablesFor(scale);
+    this.bits = scale | (options.wide === true ? WIDE : 0);
+  }
+
+  /** Buckets per octave are `2^scale`: the native-histogram schema. */
+  get scale(): number {
+    return this.bits & 15;
+  }
+
+  /** The sketch was made with `wide: true`: its counts are a `Float64Array` from the start (and it says so in JSON). */
+  get wide(): boolean {
+    return (this.bits & WIDE) !== 0;
   }
 
   /** Adds a finite, non-negative value. Callers validate; this does not. */
   add(v: number): void {
-    this.addAt(v, v <= SKETCH_ZERO_THRESHOLD ? Number.NaN : indexWith(v, this.t));
+    this.addAt(v, this.indexOf(v));
   }
 
   /**
@@ -130,7 +141,7 @@ export class LogSketch {
    * several sketches of this scale with {@link addAt} and computes the index once.
    */
   indexOf(v: number): number {
-    return v <= SKETCH_ZERO_THRESHOLD ? Number.NaN : indexWith(v, this.t);
+    return v <= SKETCH_ZERO_THRESHOLD ? Number.NaN : indexWith(v, tableCache[this.bits & 15]!);
   }
 
   /** {@link add} with the bucket index already computed by {@link indexOf} on a sketch of the same scale. */
@@ -334,3 +345,4 @@ export class LogSketch {
 
 const EMPTY = new Uint32Array(0);
 const MAX_U32 = 0xffffffff;
+const WIDE = 16;
