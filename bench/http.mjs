@@ -1,13 +1,19 @@
-// HTTP benchmark on loopback: a hello-world route served bare, with our adapter, and with the peer
-// middleware (express-prom-bundle for Express, fastify-metrics for Fastify), loaded by autocannon.
+// HTTP benchmark on loopback: a hello-world route on Express, Fastify and Koa, each served four ways: bare, with an
+// empty timing hook (the cheapest middleware or hook that still times every request), with our adapter, and with the
+// peer middleware (express-prom-bundle, fastify-metrics, @echo-health/koa-prometheus-exporter); loaded by autocannon.
 // Run from the repo root with `npx -y pnpm@12.4.2 bench:http`; see docs/BENCHMARKS.md for the method and figures.
 //
 // Each server runs in its own child process (`node bench/http.mjs --serve <variant>`), so it never shares an event
 // loop with autocannon, which runs in this process. Rounds are interleaved: every round loads every variant once, in
-// an order rotated per round, and the figures are medians over rounds.
+// an order rotated per round, and the figures are medians over rounds. "Beyond the empty hook" is, per round,
+// (empty-hook req/s - variant req/s) / bare req/s, in percentage points of bare throughput.
+//
+// The run fails (exit 1, nothing written) when a variant has a missing round, errors, timeouts or non-2xx answers, or
+// when an instrumented server's /metrics does not show the route.
 //
 // Options: --rounds N (default 5), --duration S (default 10), --connections N (default 50),
-// --only <comma-separated substrings of variant names, e.g. express or 'fastify bare,gatewayz/metrics-fastify'>, --no-write (do not write bench/results/http-latest.json).
+// --only <comma-separated substrings of variant names, e.g. koa or 'fastify bare,fastify empty,gatewayz/metrics-fastify'>,
+// --no-write (do not write bench/results/http-latest.json).
 
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,11 +25,28 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PATH = '/hello';
 const BODY = 'hello world';
 
+// Where the empty hooks put each request's duration, so that the timing cannot be optimised away.
+let sink = 0;
+let sinkBig = 0n;
+
 /** The servers. Each `start` returns a listening Node server on 127.0.0.1, port 0. */
 const VARIANTS = {
   'express bare': async () => {
     const express = (await import('express')).default;
     const app = express();
+    app.get(PATH, (_req, res) => res.send(BODY));
+    return app;
+  },
+  'express empty hook': async () => {
+    const express = (await import('express')).default;
+    const app = express();
+    app.use((_req, res, next) => {
+      const t = process.hrtime.bigint();
+      res.on('finish', () => {
+        sinkBig = process.hrtime.bigint() - t;
+      });
+      next();
+    });
     app.get(PATH, (_req, res) => res.send(BODY));
     return app;
   },
@@ -50,6 +73,21 @@ const VARIANTS = {
     app.get(PATH, async () => BODY);
     return app;
   },
+  'fastify empty hook': async () => {
+    const Fastify = (await import('fastify')).default;
+    const app = Fastify();
+    app.decorateRequest('startedAt', 0);
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.startedAt = performance.now();
+      done();
+    });
+    app.addHook('onResponse', (request, _reply, done) => {
+      sink = performance.now() - request.startedAt;
+      done();
+    });
+    app.get(PATH, async () => BODY);
+    return app;
+  },
   'fastify + @gatewayz/metrics-fastify': async () => {
     const Fastify = (await import('fastify')).default;
     const { fastifyMetrics } = await import('@gatewayz/metrics-fastify');
@@ -67,7 +105,44 @@ const VARIANTS = {
     app.get(PATH, async () => BODY);
     return app;
   },
+  // Koa: every variant routes with @koa/router, as our adapter expects (its endpoint label is the router's template).
+  'koa bare': async () => koaApp(),
+  'koa empty hook': async () =>
+    koaApp((app) =>
+      app.use(async (_ctx, next) => {
+        const t = performance.now();
+        await next();
+        sink = performance.now() - t;
+      }),
+    ),
+  'koa + @gatewayz/metrics-koa': async () => {
+    const { koaMetrics } = await import('@gatewayz/metrics-koa');
+    return koaApp((app) => app.use(koaMetrics()));
+  },
+  'koa + @echo-health/koa-prometheus-exporter': async () => {
+    const prom = (await import('@echo-health/koa-prometheus-exporter')).default;
+    // Importing it starts prom-client's default process metrics, refreshed every 10 s; a second call returns that
+    // timer, which we stop (ours and the other peers run without process metrics).
+    clearInterval(prom.client.collectDefaultMetrics());
+    return koaApp((app) => {
+      app.use(prom.middleware({ path: '/metrics' }));
+      app.use(prom.httpMetricMiddleware());
+    });
+  },
 };
+
+async function koaApp(instrument = () => {}) {
+  const Koa = (await import('koa')).default;
+  const Router = (await import('@koa/router')).default;
+  const app = new Koa();
+  instrument(app);
+  const router = new Router();
+  router.get(PATH, (ctx) => {
+    ctx.body = BODY;
+  });
+  app.use(router.routes());
+  return app;
+}
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -96,7 +171,8 @@ if (opt('serve')) {
   process.on('message', (m) => {
     if (m === 'cpu') {
       const u = process.cpuUsage();
-      process.send({ cpuMicros: u.user + u.system });
+      // The empty hooks' last duration goes along, so the sinks are read.
+      process.send({ cpuMicros: u.user + u.system, lastDuration: sink + Number(sinkBig) });
     }
   });
   process.on('disconnect', () => process.exit(0));
@@ -116,11 +192,25 @@ async function main() {
   const WARMUP = 3;
   const only = opt('only');
   const names = Object.keys(VARIANTS).filter((n) => !only || only.split(',').some((o) => n.includes(o)));
+  if (names.length === 0) throw new Error(`--only ${only} matches no variant of: ${Object.keys(VARIANTS).join('; ')}`);
+  // --cpu-prof DIR: every server runs under `node --cpu-prof` and writes DIR/<variant>.cpuprofile when it exits.
+  const profDir = opt('cpu-prof');
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const slug = (n) => n.replace(/[^a-z0-9]+/gi, '-');
+  const died = [];
+  let stopping = false;
   const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
   const children = {};
   for (const name of names) {
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', name], { stdio: 'inherit' });
+    const execArgv = profDir
+      ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug(name)}.cpuprofile`]
+      : [];
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', name], { stdio: 'inherit', execArgv });
+    // A server that dies mid-run fails the run instead of leaving a variant without rounds.
+    child.on('exit', (code, signal) => {
+      if (!stopping) died.push(`${name} exited (code ${code}, signal ${signal})`);
+    });
     const port = await new Promise((resolve, reject) => {
       child.once('message', (m) => resolve(m.port));
       child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -136,10 +226,12 @@ async function main() {
     });
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const cpuOf = (name) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const { child } = children[name];
+      const timer = setTimeout(() => reject(new Error(`${name} did not report its CPU time`)), 5000);
       const on = (m) => {
         if (m && typeof m.cpuMicros === 'number') {
+          clearTimeout(timer);
           child.off('message', on);
           resolve(m.cpuMicros);
         }
@@ -158,6 +250,7 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     const order = names.map((_, i) => names[(i + r) % names.length]);
     for (const name of order) {
+      if (died.length > 0) throw new Error(died.join('; '));
       await sleep(500);
       const cpu0 = await cpuOf(name);
       const res = await cannon(children[name].url, DURATION);
@@ -178,24 +271,58 @@ async function main() {
   const loadEnd = loadavg();
 
   // The instrumented servers really recorded: their /metrics mentions the route.
+  const instrumented = (n) => n.includes(' + ');
   const scraped = {};
-  for (const name of names.filter((n) => !n.endsWith('bare'))) {
-    const text = await (await fetch(`${children[name].base}/metrics`)).text();
-    scraped[name] = text
-      .split('\n')
-      .filter((l) => l.includes(PATH) && /_(total|count)\{/.test(l) && !l.startsWith('#'));
+  for (const name of names.filter(instrumented)) {
+    try {
+      const text = await (await fetch(`${children[name].base}/metrics`)).text();
+      scraped[name] = text
+        .split('\n')
+        .filter((l) => l.includes(PATH) && /_(total|count)\{/.test(l) && !l.startsWith('#'));
+    } catch (e) {
+      scraped[name] = [];
+      died.push(`${name}: GET /metrics failed: ${e.message}`);
+    }
   }
-  for (const { child } of Object.values(children)) child.disconnect();
+  stopping = true;
+  await Promise.all(
+    Object.values(children).map(
+      ({ child }) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.disconnect();
+        }),
+    ),
+  );
+
+  // Fail loudly: no table of ratios against a missing, failing or non-recording variant.
+  const problems = [...died];
+  for (const name of names) {
+    const s = samples[name];
+    if (s.rps.length !== ROUNDS) problems.push(`${name}: ${s.rps.length} of ${ROUNDS} rounds`);
+    if (s.rps.some((x) => !(x > 0))) problems.push(`${name}: a round answered no request`);
+    if (s.errors > 0) problems.push(`${name}: ${s.errors} errors/timeouts`);
+    if (s.non2xx > 0) problems.push(`${name}: ${s.non2xx} non-2xx answers`);
+    if (instrumented(name) && !(scraped[name]?.length > 0)) problems.push(`${name}: /metrics does not show ${PATH}`);
+  }
+  if (problems.length > 0) {
+    console.error(`\nbench/http.mjs FAILED, nothing written:\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
 
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     const m = s.length >> 1;
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
+  const range = (xs) => [Math.min(...xs), Math.max(...xs)];
   const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const signed = (x, d = 1) => `${x >= 0 ? '+' : ''}${f(x, d)}`;
+  const pkgVersion = (p) => JSON.parse(readFileSync(join(here, 'node_modules', p, 'package.json'), 'utf8')).version;
   const results = {
     date: new Date().toISOString(),
-    command: 'npx -y pnpm@12.4.2 bench:http',
+    command: `node bench/http.mjs ${argv.join(' ')}`.trim(),
     settings: {
       rounds: ROUNDS,
       durationSeconds: DURATION,
@@ -205,10 +332,17 @@ async function main() {
     },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, loadStart, loadEnd },
     versions: Object.fromEntries(
-      ['autocannon', 'express', 'express-prom-bundle', 'fastify', 'fastify-metrics', 'prom-client'].map((p) => [
-        p,
-        JSON.parse(readFileSync(join(here, 'node_modules', p, 'package.json'), 'utf8')).version,
-      ]),
+      [
+        'autocannon',
+        'express',
+        'express-prom-bundle',
+        'fastify',
+        'fastify-metrics',
+        'prom-client',
+        'koa',
+        '@koa/router',
+        '@echo-health/koa-prometheus-exporter',
+      ].map((p) => [p, pkgVersion(p)]),
     ),
     commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8' }).stdout.trim(),
     variants: {},
@@ -216,39 +350,57 @@ async function main() {
   const rows = [];
   for (const name of names) {
     const s = samples[name];
-    const bare = samples[`${name.split(' ')[0]} bare`];
+    const framework = name.split(' ')[0];
+    const bare = samples[`${framework} bare`];
+    const empty = samples[`${framework} empty hook`];
+    const isBare = name.endsWith(' bare');
+    const isEmpty = name.endsWith(' empty hook');
     const rps = median(s.rps);
-    const bareRps = bare ? median(bare.rps) : rps;
-    // Per-round overhead against the bare run of the same round, then the median: robust to drift between rounds.
-    const perRound = bare ? s.rps.map((x, i) => 1 - x / bare.rps[i]) : [];
-    const overhead = bare ? median(perRound) : 0;
+    // Per-round figures against the bare (and empty-hook) run of the same round, then the median: robust to drift
+    // between rounds. Without the bare or empty-hook variant in the run (--only) there is no such figure.
+    const perRoundCost = bare && !isBare ? s.rps.map((x, i) => 1 - x / bare.rps[i]) : undefined;
+    const perRoundBeyond =
+      bare && empty && !isBare && !isEmpty ? s.rps.map((x, i) => (empty.rps[i] - x) / bare.rps[i]) : undefined;
+    const perRoundCpuExtra = bare && !isBare ? s.cpuPerReq.map((x, i) => x / bare.cpuPerReq[i] - 1) : undefined;
+    const perRoundCpuBeyond =
+      empty && !isBare && !isEmpty ? s.cpuPerReq.map((x, i) => x - empty.cpuPerReq[i]) : undefined;
     const cpu = median(s.cpuPerReq);
-    const cpuExtra = bare ? median(s.cpuPerReq.map((x, i) => x / bare.cpuPerReq[i] - 1)) : 0;
     results.variants[name] = {
       rpsMedian: rps,
+      rpsRange: range(s.rps),
       p99Median: median(s.p99),
       p50Median: median(s.p50),
-      overheadVsBare: overhead,
-      overheadOfMedians: 1 - rps / bareRps,
+      overheadVsBare: perRoundCost && median(perRoundCost),
+      overheadVsBareRange: perRoundCost && range(perRoundCost),
+      overheadOfMedians: bare && !isBare ? 1 - rps / median(bare.rps) : undefined,
+      beyondEmptyHookPp: perRoundBeyond && median(perRoundBeyond) * 100,
+      beyondEmptyHookPpRange: perRoundBeyond && range(perRoundBeyond).map((x) => x * 100),
+      beyondEmptyHookPpPerRound: perRoundBeyond?.map((x) => x * 100),
       cpuMicrosPerRequestMedian: cpu,
-      cpuExtraVsBare: cpuExtra,
+      cpuExtraVsBare: perRoundCpuExtra && median(perRoundCpuExtra),
+      cpuMicrosBeyondEmptyHook: perRoundCpuBeyond && median(perRoundCpuBeyond),
       samples: s,
       scraped: scraped[name],
     };
+    const v = results.variants[name];
     rows.push([
       name,
       f(rps),
       f(median(s.p99)),
-      name.endsWith('bare') ? '—' : `${f(overhead * 100, 1)} %`,
+      v.overheadVsBare === undefined ? '—' : `${f(v.overheadVsBare * 100, 1)} %`,
+      v.beyondEmptyHookPp === undefined
+        ? '—'
+        : `${signed(v.beyondEmptyHookPp)} pp (${signed(v.beyondEmptyHookPpRange[0])} to ${signed(v.beyondEmptyHookPpRange[1])})`,
       f(cpu, 1),
-      name.endsWith('bare') ? '—' : `${cpuExtra >= 0 ? '+' : ''}${f(cpuExtra * 100, 1)} %`,
-      `${f(Math.min(...s.rps))}–${f(Math.max(...s.rps))}`,
+      v.cpuExtraVsBare === undefined ? '—' : `${signed(v.cpuExtraVsBare * 100)} %`,
+      v.cpuMicrosBeyondEmptyHook === undefined ? '—' : signed(v.cpuMicrosBeyondEmptyHook),
+      `${f(v.rpsRange[0])}–${f(v.rpsRange[1])}`,
       String(s.errors + s.non2xx),
     ]);
   }
   const table = [
-    '| server | req/s | p99 ms | throughput cost vs bare | server CPU µs/req | CPU vs bare | req/s range | errors + non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| server | req/s | p99 ms | throughput cost vs bare | beyond empty hook, pp of bare (range over rounds) | server CPU µs/req | CPU vs bare | CPU µs/req beyond empty hook | req/s range | errors + non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
   results.table = table;
