@@ -10,7 +10,10 @@
 //
 // Options: --rounds N (default 5), --duration S (default 8), --connections N (autocannon, default 50),
 // --scrapers N (default 50), --interval-ms N (all scrapers scrape at once every N ms: default 1000; 0: back to back), --endpoints N (default 300), --cache-ms N (default 1000; 0 leaves out the cached variants,
-// e.g. against code without the option), --out FILE (default bench/results/scrape-storm-latest.json; "-" writes none).
+// e.g. against code without the option), --out FILE (default bench/results/scrape-storm-latest.json; "-" writes none),
+// --app express|demo (default express: a bare Express app and /hello; demo: the demo gateway of apps/gateway, with
+// runtime metrics, and its own cheap route GET /api/models as the loaded route), --framework express|fastify|koa (the
+// demo's framework, default fastify, the demo's own default).
 
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,11 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const ENDPOINTS = Number(opt('endpoints', 300));
+const APP = opt('app', 'express');
+const FRAMEWORK = opt('framework', 'fastify');
+if (!['express', 'demo'].includes(APP)) throw new Error(`--app express|demo, not ${APP}`);
+/** The route autocannon loads: the app's own cheapest one. */
+const LOADED = APP === 'demo' ? '/api/models' : '/hello';
 
 if (opt('serve') !== undefined) await serve(Number(opt('serve')));
 else if (opt('scrape') !== undefined) scrape();
@@ -39,7 +47,7 @@ async function serve(cacheMs) {
   const express = (await import('express')).default;
   const { MetricsCollector } = await import('@gatewayz/metrics-core');
   const { expressMetrics } = await import('@gatewayz/metrics-express');
-  const collector = new MetricsCollector({ limits: { endpoints: ENDPOINTS + 50 } });
+  const collector = new MetricsCollector({ limits: { endpoints: ENDPOINTS + 50 }, runtimeMetrics: APP === 'demo' });
   const methods = ['GET', 'POST'];
   for (let i = 0; i < ENDPOINTS; i++) {
     for (let k = 0; k < 200; k++) {
@@ -53,13 +61,26 @@ async function serve(cacheMs) {
       });
     }
   }
-  const app = express();
-  app.use(expressMetrics(cacheMs > 0 ? { collector, cacheMs } : { collector }));
-  app.get('/hello', (_req, res) => res.send('hello world'));
-  const server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  process.send({ port: server.address().port });
+  let port;
+  if (APP === 'demo') {
+    const { startGateway } = await import('@gatewayz/gateway');
+    const gw = await startGateway({
+      framework: FRAMEWORK,
+      collector,
+      adminToken: null,
+      ...(cacheMs > 0 && { metricsCacheMs: cacheMs }),
+    });
+    port = Number(new URL(gw.url).port);
+  } else {
+    const app = express();
+    app.use(expressMetrics(cacheMs > 0 ? { collector, cacheMs } : { collector }));
+    app.get('/hello', (_req, res) => res.send('hello world'));
+    const server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    port = server.address().port;
+  }
+  process.send({ port });
   process.on('message', (m) => {
     if (m === 'cpu') {
       const u = process.cpuUsage();
@@ -161,7 +182,11 @@ async function main() {
   const self = fileURLToPath(import.meta.url);
 
   const start = async (cacheMs) => {
-    const child = fork(self, ['--serve', String(cacheMs), '--endpoints', String(ENDPOINTS)], { stdio: 'inherit' });
+    const child = fork(
+      self,
+      ['--serve', String(cacheMs), '--endpoints', String(ENDPOINTS), '--app', APP, '--framework', FRAMEWORK],
+      { stdio: 'inherit' },
+    );
     const port = await new Promise((resolve, reject) => {
       child.once('message', (m) => resolve(m.port));
       child.once('exit', (code) => reject(new Error(`server (cacheMs ${cacheMs}) exited with ${code}`)));
@@ -186,7 +211,7 @@ async function main() {
 
   const cannon = (port, duration) =>
     new Promise((resolve, reject) => {
-      autocannon({ url: `http://127.0.0.1:${port}/hello`, duration, connections: CONNECTIONS }, (err, r) =>
+      autocannon({ url: `http://127.0.0.1:${port}${LOADED}`, duration, connections: CONNECTIONS }, (err, r) =>
         err ? reject(err) : resolve(r),
       );
     });
@@ -218,7 +243,7 @@ async function main() {
   for (const { port } of Object.values(servers)) await cannon(port, 2);
   log(
     `${ENDPOINTS} endpoints: /metrics text ${sizes.text} B, protobuf ${sizes.protobuf} B; ${ROUNDS} rounds × ` +
-      `${variants.length} variants × ${DURATION} s; ${CONNECTIONS} connections on /hello`,
+      `${variants.length} variants × ${DURATION} s; ${CONNECTIONS} connections on ${LOADED} (${APP === 'demo' ? `the demo on ${FRAMEWORK}` : 'an Express app'})`,
   );
 
   const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
@@ -302,7 +327,7 @@ async function main() {
     );
   }
   const table = [
-    '| variant | /hello req/s (median) | vs no scrapers (median of per-round ratios) | range | scrapes/s | scrape p50 ms | server CPU (cores) | scraper process CPU (cores) | errors |',
+    `| variant | ${LOADED} req/s (median) | vs no scrapers (median of per-round ratios) | range | scrapes/s | scrape p50 ms | server CPU (cores) | scraper process CPU (cores) | errors |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
@@ -318,6 +343,8 @@ async function main() {
       scrapeIntervalMs: INTERVAL_MS,
       endpoints: ENDPOINTS,
       cacheMs: CACHE_MS,
+      app: APP === 'demo' ? `demo gateway (${FRAMEWORK})` : 'express + @gatewayz/metrics-express',
+      loadedRoute: LOADED,
     },
     sizes,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, loadStart, loadEnd },

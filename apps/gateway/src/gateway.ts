@@ -79,6 +79,11 @@ export interface GatewayOptions {
    * title and server-side history. @default { title: 'gatewayz demo gateway (<framework>)' }
    */
   dashboard?: DashboardOptions;
+  /**
+   * How long a rendered `/metrics` body is reused, in milliseconds (the adapter's `cacheMs`): scrapes that land
+   * within it share one render. Concurrent scrapes share one render whatever this is. @default 0
+   */
+  metricsCacheMs?: number;
   /** Longest a request (headers and body) may take to arrive, in milliseconds; then 408 and the socket closes. @default 30000 */
   requestTimeoutMs?: number;
   /** Longest the request headers may take to arrive, in milliseconds (at most `requestTimeoutMs`). @default 10000 */
@@ -233,6 +238,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         exclude: EXCLUDED_PATHS,
         dashboard: { title: `gatewayz demo gateway (${framework})`, ...options.dashboard },
         ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),
+        ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
       },
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       port: options.port ?? 0,

@@ -13,6 +13,7 @@ export interface ServerOptions {
     exclude: HttpMetricsOptions['exclude'];
     scrapeAuth?: HttpMetricsOptions['scrapeAuth'];
     dashboard?: HttpMetricsOptions['dashboard'];
+    cacheMs?: HttpMetricsOptions['cacheMs'];
   };
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
