@@ -148,5 +148,7 @@ export class SlidingWindow {
 
   clear(): void {
     for (const s of this.ring) s.reset(-1);
+    // A cleared slot has epoch -1, which a clock before 1970 can ask for: the shortcut must not hand it out.
+    this.last = NO_SLOT;
   }
 }

@@ -133,6 +133,15 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     }
   });
 
+  it('after clear(), a record at epoch -1 lands in its own slot, not the slot recorded into last', () => {
+    const w = new SlidingWindow(1000, 5, 6);
+    w.record(12, 0.5, false); // ring slot 2
+    w.clear();
+    w.record(-1, 0.1, false); // ring slot 4
+    w.record(2, 0.2, false); // ring slot 2: must not wipe the epoch -1 value
+    expect(w.view(2500).count).toBe(2);
+  });
+
   it('recordAt with a precomputed bucket index gives the same window as record', () => {
     const a = new SlidingWindow(1000, 5, 6);
     const b = new SlidingWindow(1000, 5, 6);
