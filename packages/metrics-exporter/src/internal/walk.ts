@@ -153,66 +153,11 @@ export function* walkFamilies<L>(
       services: rows(state.services, 'service'),
     });
   }
-  let emitted = 0;
+  const family = (info: MetricFamilyInfo, each: (p: Part, emit: (l: L, v: number) => void) => void) =>
+    familyOverParts(w, parts, info, each);
 
-  const emit = (l: L, v: number) => w.sample(l, v);
-  function* family(info: MetricFamilyInfo, each: (p: Part, emit: (l: L, v: number) => void) => void) {
-    w.family(info);
-    for (const p of parts) {
-      each(p, emit);
-      yield;
-    }
-    w.endFamily();
-  }
-
-  if (sections !== 'rest') yield* endpointFamilies();
+  if (sections !== 'rest') yield* endpointFamilies(w, parts);
   if (sections === 'endpoints') return;
-
-  function* endpointFamilies() {
-    // The HELP text states the error bound of the sketch the states were recorded with (they share one scale).
-    const Q = quantileFamilies(parts[0]?.state.sketchScale ?? 6);
-    for (const [info, pick] of [
-      [F.latencyAvg, 'avg'],
-      [Q.latencyP50, 'p50'],
-      [Q.latencyP95, 'p95'],
-      [Q.latencyP99, 'p99'],
-    ] as const) {
-      yield* family(info, (p, e) => {
-        for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
-      });
-    }
-    // With the counter's exemplar (OpenMetrics and protobuf write it; 0.0.4 and prom-client ignore it).
-    yield* family(F.requests, (p) => {
-      for (const ep of p.endpoints) {
-        for (const { m, label } of ep.methods) w.sample(label, m.requests, m.requestExemplar);
-      }
-    });
-    yield* family(F.errors, (p, e) => {
-      for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
-    });
-    yield* family(F.statuses, (p, e) => {
-      for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
-    });
-
-    w.family(F.duration);
-    for (const p of parts) {
-      for (const e of p.endpoints) {
-        for (const { m, label } of e.methods) {
-          w.histogram(label, {
-            bounds: p.state.histogramBuckets,
-            buckets: m.buckets,
-            sum: m.sum,
-            count: m.buckets.reduce((a, b) => a + b, 0),
-            native: m.native,
-            exemplars: m.exemplars,
-          });
-          if (++emitted % 128 === 0) yield;
-        }
-      }
-    }
-    w.endFamily();
-    yield;
-  }
 
   yield* family(F.inFlight, (p, e) => {
     for (const f of p.state.inFlight ?? []) e(p.lab(['endpoint', f.endpoint]), f.requests);
@@ -302,6 +247,77 @@ export function* walkFamilies<L>(
     w.sample(w.labels([]), cluster.skippedTotal);
     w.endFamily();
   }
+}
+
+/**
+ * The families of endpoint series. A module-level generator, not a generator closure declared in `walkFamilies`:
+ * with the closure, a sliced render of 10k series had about 2.5 MB survive each scavenge (the slices' states, though
+ * nothing reachable held them) and minor GC pauses of 3-7 ms; without it, about 0.1 MB and under 1 ms
+ * (`node --trace-gc-nvp`, even with a writer that writes nothing).
+ */
+function* endpointFamilies<L>(w: FamilyWriter<L>, parts: readonly Part_<L>[]): Generator<void, void, undefined> {
+  let emitted = 0;
+  const family = (info: MetricFamilyInfo, each: (p: Part_<L>, emit: (l: L, v: number) => void) => void) =>
+    familyOverParts(w, parts, info, each);
+  // The HELP text states the error bound of the sketch the states were recorded with (they share one scale).
+  const Q = quantileFamilies(parts[0]?.state.sketchScale ?? 6);
+  for (const [info, pick] of [
+    [F.latencyAvg, 'avg'],
+    [Q.latencyP50, 'p50'],
+    [Q.latencyP95, 'p95'],
+    [Q.latencyP99, 'p99'],
+  ] as const) {
+    yield* family(info, (p, e) => {
+      for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
+    });
+  }
+  // With the counter's exemplar (OpenMetrics and protobuf write it; 0.0.4 and prom-client ignore it).
+  yield* family(F.requests, (p) => {
+    for (const ep of p.endpoints) {
+      for (const { m, label } of ep.methods) w.sample(label, m.requests, m.requestExemplar);
+    }
+  });
+  yield* family(F.errors, (p, e) => {
+    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
+  });
+  yield* family(F.statuses, (p, e) => {
+    for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
+  });
+
+  w.family(F.duration);
+  for (const p of parts) {
+    for (const e of p.endpoints) {
+      for (const { m, label } of e.methods) {
+        w.histogram(label, {
+          bounds: p.state.histogramBuckets,
+          buckets: m.buckets,
+          sum: m.sum,
+          count: m.buckets.reduce((a, b) => a + b, 0),
+          native: m.native,
+          exemplars: m.exemplars,
+        });
+        if (++emitted % 128 === 0) yield;
+      }
+    }
+  }
+  w.endFamily();
+  yield;
+}
+
+/** One family over every part, with a yield after each part. */
+function* familyOverParts<L>(
+  w: FamilyWriter<L>,
+  parts: readonly Part_<L>[],
+  info: MetricFamilyInfo,
+  each: (p: Part_<L>, emit: (l: L, v: number) => void) => void,
+): Generator<void, void, undefined> {
+  const emit = (l: L, v: number) => w.sample(l, v);
+  w.family(info);
+  for (const p of parts) {
+    each(p, emit);
+    yield;
+  }
+  w.endFamily();
 }
 
 /** Declared families, rendered from their generic state (in first-declared order across the parts). */
