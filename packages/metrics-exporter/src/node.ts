@@ -76,9 +76,15 @@ export interface HttpMetrics<Req = unknown> {
    * records it once, when `res` finishes or closes, with the endpoint `endpointOf()` returns then
    * (unmatched when undefined) and the status actually sent. A response that closed before it finished
    * (the client went away) is recorded as {@link CLIENT_CLOSED_STATUS} with the time until the close,
-   * unless the request was flagged with {@link markRequestError} first.
+   * unless the request was flagged with {@link markRequestError} first. `endpointOf` is called with `req`, so an
+   * adapter can pass one function for every request instead of a closure per request.
    */
-  track(req: Req, res: ServerResponse, path: string, endpointOf: () => string | undefined): TrackedRequest | undefined;
+  track(
+    req: Req,
+    res: ServerResponse,
+    path: string,
+    endpointOf: (req: Req) => string | undefined,
+  ): TrackedRequest | undefined;
 }
 
 /** A request being tracked. */
@@ -98,18 +104,6 @@ export const CLIENT_CLOSED_STATUS = 499;
 
 const labelsByRequest = new WeakMap<IncomingMessage, MetricsLabels>();
 
-/** What the shared response listeners call: `finished` is true on 'finish', false on 'close'. */
-interface Ender {
-  end(finished: boolean): void;
-}
-const TRACKING = Symbol('gatewayz.tracking');
-type TrackedResponse = ServerResponse & { [TRACKING]?: Ender };
-function onFinish(this: TrackedResponse): void {
-  this[TRACKING]?.end(true);
-}
-function onClose(this: TrackedResponse): void {
-  this[TRACKING]?.end(false);
-}
 const erroredRequests = new WeakSet<IncomingMessage>();
 
 /** The Node request behind an Express `req`, a Fastify `request` or a Koa `ctx`. */
@@ -220,44 +214,51 @@ export function resolveHttpMetricsOptions<Req>(
     }
   };
 
-  const endpointNow = (endpointOf: () => string | undefined): string => {
+  const endpointNow = (endpointOf: (req: Req) => string | undefined, req: Req): string => {
     try {
-      return endpointOf() || unmatchedLabel;
+      return endpointOf(req) || unmatchedLabel;
     } catch {
       return unmatchedLabel;
     }
   };
 
-  /** One tracked request: one object and one listener closure per request, nothing more. */
-  class Tracked implements TrackedRequest, Ender {
+  /**
+   * One tracked request: this object and its two response listeners, nothing more. Nothing is stored on `req` or
+   * `res`: a property added to Node's request or response (each already carries dozens) cost more per request in
+   * `bench/http.mjs` than everything else here, recording included.
+   */
+  class Tracked implements TrackedRequest {
     private done = false;
     private inFlight: string;
-    /** Another tracking of the same response (a second adapter on the same app), ended with this one. */
-    next: Ender | undefined = undefined;
+    /** The response's 'finish' and 'close' listeners: the first to run records the request. */
+    readonly onFinish: () => void;
+    readonly onClose: () => void;
 
     constructor(
       private readonly req: Req,
       private readonly raw: IncomingMessage,
       private readonly res: ServerResponse,
-      private readonly endpointOf: () => string | undefined,
+      private readonly endpointOf: (req: Req) => string | undefined,
       private readonly start: number,
       private readonly exemplar: ExemplarInput | undefined,
     ) {
-      this.inFlight = endpointNow(endpointOf);
+      this.inFlight = endpointNow(endpointOf, req);
       collector.startInFlight(this.inFlight);
+      this.onFinish = () => this.end(true);
+      this.onClose = () => this.end(false);
     }
 
     routed(): void {
       if (this.done) return;
-      const endpoint = endpointNow(this.endpointOf);
+      const endpoint = endpointNow(this.endpointOf, this.req);
       if (endpoint === this.inFlight) return;
       collector.endInFlight(this.inFlight);
       collector.startInFlight(endpoint);
       this.inFlight = endpoint;
     }
 
+    /** `finished` is true on 'finish', false on 'close'. */
     end(finished: boolean): void {
-      this.next?.end(finished);
       if (this.done) return;
       this.done = true;
       collector.endInFlight(this.inFlight);
@@ -271,7 +272,7 @@ export function resolveHttpMetricsOptions<Req>(
         // the OS. Unless the app failed first, the client hung up: 499, not the status it never got.
         const statusCode = finished || res.writableFinished || error ? res.statusCode : CLIENT_CLOSED_STATUS;
         collector.recordRequest({
-          endpoint: endpointNow(this.endpointOf),
+          endpoint: endpointNow(this.endpointOf, this.req),
           method: raw.method ?? 'GET',
           latencySeconds,
           statusCode,
@@ -297,18 +298,13 @@ export function resolveHttpMetricsOptions<Req>(
       // Read here, not at the end: the active OpenTelemetry span is the request's only in its own context.
       const exemplar = exemplars ? traceOf(raw) : undefined;
       const t = new Tracked(req, raw, res, endpointOf, performance.now(), exemplar);
-      const r = res as TrackedResponse;
       // A response already sent (Fastify's own 400/414, answered before any hook) emits no more 'finish'.
       if (res.writableFinished) t.end(true);
-      else if (r[TRACKING] === undefined) {
-        r[TRACKING] = t;
-        // Shared listeners, no closure per request. `on`, not `once`: `end` guards itself, and the
-        // response is dropped once it has closed.
-        res.on('finish', onFinish);
-        res.on('close', onClose);
-      } else {
-        t.next = r[TRACKING];
-        r[TRACKING] = t;
+      else {
+        // `on`, not `once` (which wraps every listener in another closure): `end` guards itself, and the
+        // response is dropped once it has closed. A second adapter on the same app adds its own listener.
+        res.on('finish', t.onFinish);
+        res.on('close', t.onClose);
       }
       return t;
     },

@@ -24,30 +24,40 @@ function templateOf(baseUrl: string | undefined, route: RouteLike | undefined): 
   return base !== '' && (path === '/' || path === '') ? base : base + path;
 }
 
-const ROUTE = Symbol('route');
-const ENDPOINT = Symbol('endpoint');
-const TRACKED = Symbol('tracked');
-interface Held {
-  [ROUTE]: RouteLike | undefined;
-  [ENDPOINT]: string | undefined;
-  [TRACKED]: TrackedRequest | undefined;
+/** What the middleware keeps per request: one object in one slot on `req`. */
+class Held {
+  endpoint: string | undefined = undefined;
+  tracked: TrackedRequest | undefined = undefined;
+  constructor(public route: RouteLike | undefined) {}
 }
+const HELD = Symbol('gatewayz.route');
+type HeldRequest = Request & { [HELD]?: Held };
 
 // One descriptor shared by every request: per-request getter closures would give each `req` its own
-// hidden class and make every later property access on it megamorphic.
-const routeProperty: PropertyDescriptor & ThisType<Request & Held> = {
+// hidden class and make every later property access on it megamorphic. Its state lives in one `Held`
+// object: every property added to Express's `req` (which already carries dozens) costs each request more
+// than recording it does.
+const routeProperty: PropertyDescriptor & ThisType<HeldRequest> = {
   configurable: true,
   enumerable: true,
   get() {
-    return this[ROUTE];
+    return this[HELD]?.route;
   },
   set(value: RouteLike | undefined) {
-    this[ROUTE] = value;
-    this[ENDPOINT] = templateOf(this.baseUrl, value);
+    const held = this[HELD];
+    if (held === undefined) return;
+    held.route = value;
+    held.endpoint = templateOf(this.baseUrl, value);
     // Routing found the endpoint: the request moves there from the unmatched label in the in-flight gauge.
-    this[TRACKED]?.routed();
+    held.tracked?.routed();
   },
 };
+
+/** The endpoint of a tracked request: one function for every request, not a closure per request. */
+function endpointOf(req: HeldRequest): string | undefined {
+  const held = req[HELD];
+  return held === undefined ? undefined : (held.endpoint ?? templateOf(req.baseUrl, held.route));
+}
 
 /**
  * Express 4 and 5 middleware: records every request under its route template and serves
@@ -63,6 +73,7 @@ const routeProperty: PropertyDescriptor & ThisType<Request & Held> = {
 export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHandler {
   const metrics = resolveHttpMetricsOptions(options, PACKAGE);
   const observedApps = new WeakSet<object>();
+  let lastApp: object | undefined;
   const observeErrors: ErrorRequestHandler = (err, req, _res, next) => {
     markRequestError(req);
     next(err);
@@ -70,9 +81,12 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
 
   return function expressMetricsMiddleware(req, res, next) {
     const app = req.app;
-    if (app && !observedApps.has(app)) {
-      observedApps.add(app);
-      app.use(observeErrors);
+    if (app !== lastApp && app) {
+      lastApp = app;
+      if (!observedApps.has(app)) {
+        observedApps.add(app);
+        app.use(observeErrors);
+      }
     }
 
     if (metrics.handlers.owns(req.path)) {
@@ -84,17 +98,11 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
 
     // The template is taken when Express dispatches the route, while `baseUrl` is still the
     // router's own mount path (Express restores it when an error leaves a nested router).
-    const held = req as Request & Held;
-    held[ROUTE] = req.route as RouteLike | undefined;
-    held[ENDPOINT] = undefined;
-    held[TRACKED] = undefined;
+    const heldReq = req as HeldRequest;
+    const held = new Held(req.route as RouteLike | undefined);
+    heldReq[HELD] = held;
     Object.defineProperty(req, 'route', routeProperty);
-    held[TRACKED] = metrics.track(
-      req,
-      res,
-      req.originalUrl ?? req.url,
-      () => held[ENDPOINT] ?? templateOf(req.baseUrl, held[ROUTE]),
-    );
+    held.tracked = metrics.track(heldReq, res, req.originalUrl ?? req.url, endpointOf);
     next();
   };
 }

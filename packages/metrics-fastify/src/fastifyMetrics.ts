@@ -11,11 +11,17 @@ const PACKAGE = '@gatewayz/metrics-fastify';
 /** Fastify's own `register` options, which Fastify hands to the plugin too: not unknown options of ours. */
 type RegisterOptions = { logLevel?: unknown; logSerializers?: unknown };
 
+/** The route template: one function for every request, not a closure per request. */
+const routeOf = (request: FastifyRequest): string | undefined => request.routeOptions.url;
+
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) => {
   const { logLevel: _level, logSerializers: _serializers, ...own } = options as FastifyMetricsOptions & RegisterOptions;
   const metrics = resolveHttpMetricsOptions(own, PACKAGE);
   const { handlers } = metrics;
-  const hooked = new WeakSet<IncomingMessage>();
+  // The last request that passed the onRequest hook. Fastify runs the hook inside its own 'request' listener,
+  // so when ours (registered after Fastify's) runs, the request it is given passed the hook exactly when it is
+  // this one. A variable, not a WeakSet of every request: an ephemeron per request costs more than its check.
+  let lastHooked: IncomingMessage | undefined;
 
   // The four endpoints are answered in onRequest, before body parsing: `POST /metrics/reset` works
   // whatever body or content type the client sends, and the app's own routes stay untouched.
@@ -25,14 +31,14 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
       handlers.handle({ method: request.method, path: request.url, headers: request.headers }).then((r) => {
         if (r) reply.code(r.status).headers(r.headers).send(r.body);
         else {
-          metrics.track(request, reply.raw, request.url, () => request.routeOptions.url);
+          metrics.track(request, reply.raw, request.url, routeOf);
           done();
         }
       }, done);
       return;
     }
-    hooked.add(request.raw);
-    metrics.track(request, reply.raw, request.url, () => request.routeOptions.url);
+    lastHooked = request.raw;
+    metrics.track(request, reply.raw, request.url, routeOf);
     done();
   });
 
@@ -41,7 +47,9 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
   // without passing the onRequest hook is recorded as unmatched; `exclude` and `labels` then get a
   // stand-in with `raw`, `url`, `method` and `headers`. (`inject()` emits no 'request'.)
   app.server?.on?.('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!res.writableEnded || hooked.has(req)) return;
+    const hooked = req === lastHooked;
+    lastHooked = undefined;
+    if (!res.writableEnded || hooked) return;
     const url = req.url ?? '/';
     const request = { raw: req, url, method: req.method, headers: req.headers } as unknown as FastifyRequest;
     metrics.track(request, res, url, () => undefined);

@@ -11,30 +11,34 @@ export type KoaMetricsOptions = HttpMetricsOptions<Context>;
 
 const PACKAGE = '@gatewayz/metrics-koa';
 
-const MATCHED = Symbol('matchedRoute');
-const TRACKED = Symbol('tracked');
-interface Held {
-  [MATCHED]: string | RegExp | undefined;
-  [TRACKED]: TrackedRequest | undefined;
+/** What the middleware keeps per request: one object in one slot on `ctx`. */
+class Held {
+  tracked: TrackedRequest | undefined = undefined;
+  constructor(public matched: string | RegExp | undefined) {}
 }
+const HELD = Symbol('gatewayz.matchedRoute');
+type HeldContext = Context & { [HELD]?: Held };
 
 /** The template @koa/router matched, prefixes of nested routers included (`/api/v1/items/:id`). */
-function matchedRoute(ctx: Context & Held): string | undefined {
-  const route = ctx[MATCHED];
+function matchedRoute(ctx: HeldContext): string | undefined {
+  const route = ctx[HELD]?.matched;
   return route === undefined || route === null ? undefined : String(route);
 }
 
 // @koa/router sets `ctx._matchedRoute` when it dispatches a route: that is when the request moves from
-// the unmatched label to its endpoint in the in-flight gauge. One descriptor shared by every request.
-const matchedRouteProperty: PropertyDescriptor & ThisType<Context & Held> = {
+// the unmatched label to its endpoint in the in-flight gauge. One descriptor shared by every request,
+// its state in one `Held` object (each property added to `ctx` costs every request).
+const matchedRouteProperty: PropertyDescriptor & ThisType<HeldContext> = {
   configurable: true,
   enumerable: true,
   get() {
-    return this[MATCHED];
+    return this[HELD]?.matched;
   },
   set(value: string | RegExp | undefined) {
-    this[MATCHED] = value;
-    this[TRACKED]?.routed();
+    const held = this[HELD];
+    if (held === undefined) return;
+    held.matched = value;
+    held.tracked?.routed();
   },
 };
 
@@ -62,11 +66,11 @@ export function koaMetrics(options: KoaMetricsOptions = {}): Middleware {
         return;
       }
     }
-    const held = ctx as Context & Held;
-    held[MATCHED] = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
-    held[TRACKED] = undefined;
+    const heldCtx = ctx as HeldContext;
+    const held = new Held((ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute);
+    heldCtx[HELD] = held;
     Object.defineProperty(ctx, '_matchedRoute', matchedRouteProperty);
-    held[TRACKED] = metrics.track(ctx, ctx.res, ctx.originalUrl, () => matchedRoute(held));
+    held.tracked = metrics.track(heldCtx, ctx.res, ctx.originalUrl, matchedRoute);
     try {
       await next();
     } catch (err) {
