@@ -121,7 +121,8 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
     });
     let total = 0;
     for (const [i, g] of this.groups.entries()) total += heads[i]!.length + g.bytes;
-    const b = Buffer.allocUnsafe(total);
+    // Not from Buffer's shared pool: the result's `.buffer` holds this exposition and nothing else.
+    const b = Buffer.allocUnsafeSlow(total);
     const out = new Uint8Array(b.buffer, b.byteOffset, total);
     let at = 0;
     for (const [i, g] of this.groups.entries()) {

@@ -119,3 +119,11 @@ describe('the protobuf export renders in slices', () => {
     expect(family?.metrics.length).toBe(10_000);
   });
 });
+
+it("a small protobuf render's bytes own their ArrayBuffer (not a slice of Buffer's shared pool)", () => {
+  const bytes = renderProtobuf(new MetricsCollector({ runtimeMetrics: false }).state());
+  expect(bytes.length).toBeGreaterThan(0);
+  expect(bytes.length).toBeLessThan(4096);
+  expect(bytes.byteOffset).toBe(0);
+  expect(bytes.buffer.byteLength).toBe(bytes.length);
+});
