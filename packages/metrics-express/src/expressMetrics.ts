@@ -24,28 +24,32 @@ function templateOf(baseUrl: string | undefined, route: RouteLike | undefined): 
   return base !== '' && (path === '/' || path === '') ? base : base + path;
 }
 
-/** What the middleware keeps per request: one object in one slot on `req`. */
+/** What the middleware keeps per tracked request. */
 class Held {
   endpoint: string | undefined = undefined;
   tracked: TrackedRequest | undefined = undefined;
   constructor(public route: RouteLike | undefined) {}
 }
-const HELD = Symbol('gatewayz.route');
-type HeldRequest = Request & { [HELD]?: Held };
+// Kept beside `req`, not on it: a property added to Express's `req` (which already carries dozens) cost each
+// request more than recording it did (bench/http.mjs, docs/BENCHMARKS.md).
+const heldByRequest = new WeakMap<object, Held>();
 
-// One descriptor shared by every request: per-request getter closures would give each `req` its own
-// hidden class and make every later property access on it megamorphic. Its state lives in one `Held`
-// object: every property added to Express's `req` (which already carries dozens) costs each request more
-// than recording it does.
-const routeProperty: PropertyDescriptor & ThisType<HeldRequest> = {
+// The `route` accessor, shared by every request. It sits on the app's request prototype (`app.request`, which
+// the prototypes of mounted apps inherit from), so Express's own `req.route = route` calls the setter and adds
+// nothing to `req`; on a request that already has its own `route`, it is defined on the request itself.
+const routeProperty: PropertyDescriptor & ThisType<Request> = {
   configurable: true,
   enumerable: true,
   get() {
-    return this[HELD]?.route;
+    return heldByRequest.get(this)?.route;
   },
   set(value: RouteLike | undefined) {
-    const held = this[HELD];
-    if (held === undefined) return;
+    const held = heldByRequest.get(this);
+    if (held === undefined) {
+      // A request this middleware does not track (excluded, a metrics endpoint): a plain property, as without it.
+      Object.defineProperty(this, 'route', { value, writable: true, enumerable: true, configurable: true });
+      return;
+    }
     held.route = value;
     held.endpoint = templateOf(this.baseUrl, value);
     // Routing found the endpoint: the request moves there from the unmatched label in the in-flight gauge.
@@ -53,9 +57,23 @@ const routeProperty: PropertyDescriptor & ThisType<HeldRequest> = {
   },
 };
 
+/**
+ * Puts the accessor on `proto` when it is the app's request prototype and has no `route` of its own; true when
+ * the accessor there is this one (another copy of this package, or anyone else's, keeps its own).
+ */
+function onPrototype(proto: object | null, app: { request?: unknown } | undefined): boolean {
+  if (proto === null || proto !== app?.request) return false;
+  const own = Object.getOwnPropertyDescriptor(proto, 'route');
+  if (own === undefined) {
+    Object.defineProperty(proto, 'route', routeProperty);
+    return true;
+  }
+  return own.set === routeProperty.set;
+}
+
 /** The endpoint of a tracked request: one function for every request, not a closure per request. */
-function endpointOf(req: HeldRequest): string | undefined {
-  const held = req[HELD];
+function endpointOf(req: Request): string | undefined {
+  const held = heldByRequest.get(req);
   return held === undefined ? undefined : (held.endpoint ?? templateOf(req.baseUrl, held.route));
 }
 
@@ -74,6 +92,8 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
   const metrics = resolveHttpMetricsOptions(options, PACKAGE);
   const observedApps = new WeakSet<object>();
   let lastApp: object | undefined;
+  let lastProto: object | null | undefined;
+  let lastOnProto = false;
   const observeErrors: ErrorRequestHandler = (err, req, _res, next) => {
     markRequestError(req);
     next(err);
@@ -98,11 +118,15 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
 
     // The template is taken when Express dispatches the route, while `baseUrl` is still the
     // router's own mount path (Express restores it when an error leaves a nested router).
-    const heldReq = req as HeldRequest;
     const held = new Held(req.route as RouteLike | undefined);
-    heldReq[HELD] = held;
-    Object.defineProperty(req, 'route', routeProperty);
-    held.tracked = metrics.track(heldReq, res, req.originalUrl ?? req.url, endpointOf);
+    heldByRequest.set(req, held);
+    const proto = Object.getPrototypeOf(req) as object | null;
+    if (proto !== lastProto) {
+      lastProto = proto;
+      lastOnProto = onPrototype(proto, app as { request?: unknown } | undefined);
+    }
+    if (!lastOnProto || Object.hasOwn(req, 'route')) Object.defineProperty(req, 'route', routeProperty);
+    held.tracked = metrics.track(req, res, req.originalUrl ?? req.url, endpointOf);
     next();
   };
 }
