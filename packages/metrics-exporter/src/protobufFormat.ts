@@ -16,6 +16,8 @@ const TYPE = { counter: 0, gauge: 1, histogram: 4 } as const;
 
 /** Metric messages are cut into chunks of about this many bytes, so no step copies a whole family at once. */
 const CHUNK = 64 * 1024;
+/** The slabs metrics are written into: a chunk, and room for the metric that fills it. */
+const SLAB = CHUNK + 4096;
 
 /** One `MetricFamily`: its header, and its `metric` fields (tag, length, message) in chunks. */
 interface Group {
@@ -35,8 +37,11 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
   private readonly groups: Group[] = [];
   private readonly byName = new Map<string, Group>();
   private current: Group | undefined;
-  /** The pending metrics of the current family, moved into its chunks by `flush()`. */
-  private readonly body = new ProtoWriter(CHUNK + 4096);
+  /**
+   * Metrics are written into 64 KiB slabs; `flush()` hands the current family a view of what it wrote since the
+   * last flush (no copy, and no ArrayBuffer per flush), and a full slab is followed by a new one.
+   */
+  private readonly body = new ProtoWriter(SLAB);
   /** One reused writer for label sets, each copied out with `slice()`. */
   private readonly scratch = new ProtoWriter(4096);
 
@@ -76,7 +81,7 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
         if (counter && exemplar !== undefined) writeExemplar(v, 2, exemplar);
       });
     });
-    if (this.body.length >= CHUNK) this.flush();
+    if (this.body.pending >= CHUNK) this.flush();
   }
 
   histogram(labels: Uint8Array, h: HistogramData): void {
@@ -84,7 +89,7 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
       m.raw(labels);
       m.message(7, (w) => writeHistogram(w, h));
     });
-    if (this.body.length >= CHUNK) this.flush();
+    if (this.body.pending >= CHUNK) this.flush();
   }
 
   endFamily(): void {
@@ -95,11 +100,11 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
   /** Moves the pending metrics into the current family's chunks. */
   flush(): void {
     const g = this.current;
-    if (g === undefined || this.body.length === 0) return;
-    const chunk = this.body.finish().slice();
+    if (g === undefined || this.body.pending === 0) return;
+    const chunk = this.body.take();
     g.chunks.push(chunk);
     g.bytes += chunk.length;
-    this.body.reset();
+    if (this.body.length >= CHUNK) this.body.renew(SLAB);
   }
 
   /**

@@ -52,3 +52,19 @@ describe('ProtoWriter.message (written in place)', () => {
     expect(b.length).toBe(3 + 3 + 200);
   });
 });
+
+describe('ProtoWriter.take (views handed out without copying)', () => {
+  it('keeps every view intact while the writer goes on, grows, and renews its buffer', () => {
+    const w = new ProtoWriter(8);
+    const views: [Uint8Array, number[]][] = [];
+    for (let i = 0; i < 50; i++) {
+      const bytes = Array.from({ length: (i * 7) % 23 }, (_, j) => (i + j) % 256);
+      for (const b of bytes) w.raw(Uint8Array.of(b));
+      expect(w.pending).toBe(bytes.length);
+      views.push([w.take(), bytes]);
+      expect(w.pending).toBe(0);
+      if (i % 9 === 8) w.renew(8);
+    }
+    for (const [view, bytes] of views) expect(Array.from(view)).toEqual(bytes);
+  });
+});

@@ -14,11 +14,38 @@ export class ProtoWriter {
   /** Empties the writer for reuse (the buffer is kept; earlier `finish()` views must have been copied). */
   reset(): void {
     this.pos = 0;
+    this.mark = 0;
   }
+
+  /** Where the bytes not yet handed out by `take()` begin. */
+  private mark = 0;
 
   /** Bytes written since the last `reset()`. */
   get length(): number {
     return this.pos;
+  }
+
+  /** Bytes written since the last `take()` (or `reset()`/`renew()`). */
+  get pending(): number {
+    return this.pos - this.mark;
+  }
+
+  /**
+   * A view of the bytes written since the last `take()`, without copying them. Those bytes are never written
+   * again: writing goes on after them, and a buffer that has to grow is copied to a new one (views keep the old).
+   * Call `renew()` rather than `reset()` to start over while views are in use.
+   */
+  take(): Uint8Array {
+    const view = this.buf.subarray(this.mark, this.pos);
+    this.mark = this.pos;
+    return view;
+  }
+
+  /** Continues in a new buffer of `size` bytes, leaving the old one (and every view taken of it) as it is. */
+  renew(size: number): void {
+    this.buf = new Uint8Array(size);
+    this.pos = 0;
+    this.mark = 0;
   }
 
   private need(n: number): void {
