@@ -4,7 +4,7 @@ import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/op
 import { type FamilyWriter, partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { ProtobufWriter, protobufSlices } from './protobufFormat.js';
-import { type ExporterSelfState, GroupedTextWriter, renderText, timedChunks } from './textFormat.js';
+import { type ExporterSelfState, GroupedTextWriter, joinPaced, renderText, timedChunks } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds (GC pauses come on top). */
 const SLICE_MS = 2;
@@ -182,7 +182,7 @@ export class PrometheusExporter {
       if (chunk !== '') parts.push(Buffer.from(chunk, 'utf8'));
     }
     if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
-    return Buffer.concat(parts);
+    return joinPaced(parts, breathe);
   }
 
   /**

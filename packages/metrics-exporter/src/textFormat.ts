@@ -127,18 +127,24 @@ export class GroupedTextWriter extends TextWriter {
   /** The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces. */
   async finish(breathe: () => Promise<void>): Promise<Buffer> {
     this.flush();
-    let total = 0;
-    for (const g of this.groups.values()) for (const b of g) total += b.length;
-    const out = Buffer.allocUnsafe(total);
-    let offset = 0;
-    for (const g of this.groups.values()) {
-      for (const b of g) {
-        offset += b.copy(out, offset);
-        await breathe();
-      }
-    }
-    return out;
+    return joinPaced([...this.groups.values()].flat(), breathe);
   }
+}
+
+/**
+ * `parts` copied into one Buffer piece by piece, with `breathe()` after each piece (where an async caller may
+ * yield), so joining a large exposition is never one long copy as `Buffer.concat` would be.
+ */
+export async function joinPaced(parts: readonly Buffer[], breathe: () => Promise<void>): Promise<Buffer> {
+  let total = 0;
+  for (const b of parts) total += b.length;
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const b of parts) {
+    offset += b.copy(out, offset);
+    await breathe();
+  }
+  return out;
 }
 
 /**
