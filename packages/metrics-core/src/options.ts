@@ -55,8 +55,9 @@ export interface MetricsCollectorOptions {
   now?: () => number;
   /**
    * Declare the Node.js runtime families (CPU, memory, event loop, GC, version; prom-client's names), read at
-   * scrape time only. Outside Node they are left out. An appended prom-client `collectDefaultMetrics()` is then
-   * left out where it clashes (counted). Off by default for now (see docs/DECLARED_METRICS.md). @default false
+   * scrape time only, at no cost on the request path. Outside Node they are left out. An appended prom-client
+   * `collectDefaultMetrics()` is then left out where it clashes (counted). `false` leaves them out (see
+   * docs/DECLARED_METRICS.md). @default true
    */
   runtimeMetrics?: boolean;
   /**
@@ -203,6 +204,6 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
     isErrorStatus: o.isErrorStatus ?? ((s) => s >= 500),
     now: o.now ?? defaultNow,
     clockInjected: o.now !== undefined,
-    runtimeMetrics: o.runtimeMetrics === true,
+    runtimeMetrics: o.runtimeMetrics !== false,
   };
 }

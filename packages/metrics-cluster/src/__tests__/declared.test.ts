@@ -15,7 +15,7 @@ import { declare } from './fixtures/declare-family.mjs';
 const line = (text: string, series: string) => text.split('\n').find((l) => l.startsWith(`${series} `));
 
 describe('a family declared at run time', () => {
-  const c = new MetricsCollector();
+  const c = new MetricsCollector({ runtimeMetrics: false });
   declare(c, 2);
   const e = new PrometheusExporter(c);
 

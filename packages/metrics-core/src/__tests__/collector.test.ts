@@ -21,7 +21,8 @@ import {
 
 function clocked(options: MetricsCollectorOptions = {}) {
   const clock = { t: 1_700_000_000_000 };
-  const c = new MetricsCollector({ ...options, now: () => clock.t });
+  // The seed's families only: the runtime families (on by default) read the live process.
+  const c = new MetricsCollector({ runtimeMetrics: false, ...options, now: () => clock.t });
   return { c, clock };
 }
 

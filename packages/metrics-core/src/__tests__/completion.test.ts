@@ -13,7 +13,7 @@ import {
 
 const clocked = (completions?: CompletionOptions) => {
   const clock = { t: 1_000_000 };
-  const c = new MetricsCollector({ now: () => clock.t, ...(completions && { completions }) });
+  const c = new MetricsCollector({ runtimeMetrics: false, now: () => clock.t, ...(completions && { completions }) });
   return { c, clock };
 };
 const fam = (c: MetricsCollector, name: string) => c.state().families?.find((f) => f.name === name);

@@ -220,7 +220,7 @@ describe('declared families: the user API', () => {
   });
 
   it('costs nothing when nothing is declared: the state has no families key', () => {
-    expect('families' in new MetricsCollector().state()).toBe(false);
+    expect('families' in new MetricsCollector({ runtimeMetrics: false }).state()).toBe(false);
   });
 });
 
@@ -253,5 +253,18 @@ describe('runtime families', () => {
     expect(c.state().families!.find((f) => f.name === 'nodejs_version_info')!.series[0]!.labels[0]).toBe(
       process.version,
     );
+  });
+
+  it('are on by default (as fastify-metrics has them), and runtimeMetrics: false leaves every one out', () => {
+    const names = (c: MetricsCollector) => (c.state().families ?? []).map((f) => f.name);
+    const on = names(new MetricsCollector());
+    expect(on).toEqual(names(new MetricsCollector({ runtimeMetrics: true })));
+    expect(on).toContain('process_resident_memory_bytes');
+    expect(on).toContain('nodejs_gc_duration_seconds');
+    expect(names(new MetricsCollector({ runtimeMetrics: false }))).toEqual([]);
+    // reset() keeps them declared
+    const c = new MetricsCollector();
+    c.reset();
+    expect(names(c)).toEqual(on);
   });
 });

@@ -76,7 +76,7 @@ function promSamples(text: string): Map<string, number> {
 }
 
 function handlersFor(append: () => string | Promise<string>, appendTimeoutMs?: number) {
-  const collector = new MetricsCollector();
+  const collector = new MetricsCollector({ runtimeMetrics: false });
   collector.recordRequest({ endpoint: '/api/chat', method: 'POST', latencySeconds: 0.2, statusCode: 200 });
   return createMetricsHandlers({ collector, adminToken: null, append, ...(appendTimeoutMs && { appendTimeoutMs }) });
 }

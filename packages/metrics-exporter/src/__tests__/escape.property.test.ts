@@ -110,7 +110,7 @@ describe('escaping, property-based', () => {
   it('arbitrary label values never break the exposition and round-trip to the sanitised values', () => {
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 6 }), (recs) => {
-        const c = new MetricsCollector({ now: () => 1_700_000_000_000 });
+        const c = new MetricsCollector({ runtimeMetrics: false, now: () => 1_700_000_000_000 });
         for (const r of recs) {
           c.recordRequest({ ...r, statusCode: 200, latencySeconds: 0.01 });
           c.recordExternalApiCall(r.service, { latencySeconds: 0.02 });

@@ -153,8 +153,8 @@ const rec = (latencySeconds: number, exemplar?: RequestRecord['exemplar']): Requ
 
 function pair() {
   const now = () => 1_700_000_000_123;
-  const withEx = new MetricsCollector({ now });
-  const without = new MetricsCollector({ now });
+  const withEx = new MetricsCollector({ runtimeMetrics: false, now });
+  const without = new MetricsCollector({ runtimeMetrics: false, now });
   const records: [number, RequestRecord['exemplar']][] = [
     [0.245, { traceId: TRACE, spanId: SPAN }],
     [0.003, { traceId: '0af7651916cd43dd8448eb211c80319c' }],
@@ -232,8 +232,8 @@ describe('exemplars in the expositions', () => {
   });
 
   it('renders merged (cluster) states: the latest exemplar per bucket across workers', () => {
-    const a = new MetricsCollector({ now: () => 1000 });
-    const b = new MetricsCollector({ now: () => 2000 });
+    const a = new MetricsCollector({ runtimeMetrics: false, now: () => 1000 });
+    const b = new MetricsCollector({ runtimeMetrics: false, now: () => 2000 });
     a.recordRequest(rec(0.2, { traceId: '1'.repeat(32) }));
     b.recordRequest(rec(0.2, { traceId: '2'.repeat(32) }));
     const merged = mergeStates([a.state(), reviveState(JSON.parse(JSON.stringify(b.state())))]);
@@ -243,8 +243,8 @@ describe('exemplars in the expositions', () => {
   });
 
   it('keeps the latest exemplar when duplicate series of a hand-built state are summed into one', () => {
-    const a = new MetricsCollector({ now: () => 1000 });
-    const b = new MetricsCollector({ now: () => 2000 });
+    const a = new MetricsCollector({ runtimeMetrics: false, now: () => 1000 });
+    const b = new MetricsCollector({ runtimeMetrics: false, now: () => 2000 });
     a.recordRequest(rec(0.2, { traceId: '1'.repeat(32) }));
     a.recordRequest(rec(2, { traceId: '3'.repeat(32) }));
     b.recordRequest(rec(0.2, { traceId: '2'.repeat(32) }));
@@ -258,7 +258,7 @@ describe('exemplars in the expositions', () => {
   });
 
   it('leaves out an exemplar of a hand-built state whose labels pass 128 characters, and escapes its values', () => {
-    const c = new MetricsCollector({ now: () => 1000 });
+    const c = new MetricsCollector({ runtimeMetrics: false, now: () => 1000 });
     c.recordRequest(rec(0.2, { traceId: TRACE }));
     const s = c.state();
     const m = s.endpoints[0]!.methods[0]!;
@@ -280,7 +280,7 @@ describe('track() passes the trace of each request', () => {
   });
 
   async function serve(options: { exemplars?: boolean } = {}) {
-    const collector = new MetricsCollector();
+    const collector = new MetricsCollector({ runtimeMetrics: false });
     const m = resolveHttpMetricsOptions({ collector, ...options }, 'pkg');
     server = createServer((req, res) => {
       m.track(req, res, req.url ?? '/', () => '/traced');

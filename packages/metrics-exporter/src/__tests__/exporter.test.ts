@@ -5,7 +5,7 @@ import { parseExposition, sampleMap, seriesKey } from './helpers/exposition.js';
 
 /** A big state: 300 endpoints x 8 methods x 17 histogram lines, plus providers and models. Several MiB. */
 function bigCollector(): MetricsCollector {
-  const c = new MetricsCollector({ limits: { endpoints: 400 }, now: () => 1_700_000_000_000 });
+  const c = new MetricsCollector({ runtimeMetrics: false, limits: { endpoints: 400 }, now: () => 1_700_000_000_000 });
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE'];
   let i = 0;
   for (let e = 0; e < 300; e++) {
@@ -85,7 +85,7 @@ describe('PrometheusExporter', () => {
   });
 
   it('cacheMs shares one rendering between concurrent scrapes, per format, and expires', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     c.recordRequest({ endpoint: '/a', method: 'GET', statusCode: 200, latencySeconds: 0.1 });
     const source = { state: vi.fn((): CollectorState => c.state()) };
     const e = new PrometheusExporter(source, { cacheMs: 200 });
@@ -103,7 +103,7 @@ describe('PrometheusExporter', () => {
   });
 
   it('without cacheMs every scrape after a settled render renders afresh (concurrent ones share it: issue 14)', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     const source = { state: vi.fn((): CollectorState => c.state()) };
     const e = new PrometheusExporter(source);
     await Promise.all([e.exportAsync(), e.exportAsync()]);
@@ -116,14 +116,14 @@ describe('PrometheusExporter', () => {
   it('rejects bad construction with a TypeError naming the package', () => {
     expect(() => new PrometheusExporter(undefined as never)).toThrow(/^@gatewayz\/metrics-exporter/);
     expect(() => new PrometheusExporter({} as never)).toThrow(TypeError);
-    expect(() => new PrometheusExporter(new MetricsCollector(), { cacheMs: -1 })).toThrow(
+    expect(() => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: -1 })).toThrow(
       /^@gatewayz\/metrics-exporter/,
     );
-    expect(() => new PrometheusExporter(new MetricsCollector(), { cacheMs: Number.NaN })).toThrow(TypeError);
+    expect(() => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: Number.NaN })).toThrow(TypeError);
   });
 
   it('exportFor negotiates the format and content type', () => {
-    const e = new PrometheusExporter(new MetricsCollector());
+    const e = new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }));
     expect(e.exportFor(undefined).contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const om = e.exportFor('application/openmetrics-text;version=1.0.0');
     expect(om.contentType).toMatch(/^application\/openmetrics-text/);
@@ -131,7 +131,7 @@ describe('PrometheusExporter', () => {
   });
 
   it('countRefusal shows up in gatewayz_metrics_admin_refusals_total', () => {
-    const e = new PrometheusExporter(new MetricsCollector());
+    const e = new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }));
     e.countRefusal('wrong_token');
     e.countRefusal('wrong_token');
     const p = parseExposition(e.export());

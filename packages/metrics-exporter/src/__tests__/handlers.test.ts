@@ -197,7 +197,7 @@ describe('createMetricsHandlers', () => {
     });
 
     it('rejects a token shorter than 16 characters at creation', () => {
-      const collector = new MetricsCollector();
+      const collector = new MetricsCollector({ runtimeMetrics: false });
       for (const adminToken of ['x', '123456789012345']) {
         expect(() => createMetricsHandlers({ collector, adminToken })).toThrow(TypeError);
         expect(() => createMetricsHandlers({ collector, adminToken })).toThrow(/^@gatewayz\/metrics-exporter/);
@@ -207,7 +207,7 @@ describe('createMetricsHandlers', () => {
   });
 
   describe('scrapeAuth', () => {
-    const collector = new MetricsCollector();
+    const collector = new MetricsCollector({ runtimeMetrics: false });
     const bearer = createMetricsHandlers({ collector, adminToken: null, scrapeAuth: { bearerToken: TOKEN } });
     const basic = createMetricsHandlers({
       collector,
@@ -265,7 +265,7 @@ describe('createMetricsHandlers', () => {
   });
 
   describe('handle() routing', () => {
-    const collector = new MetricsCollector();
+    const collector = new MetricsCollector({ runtimeMetrics: false });
     const h = createMetricsHandlers({ collector, adminToken: TOKEN });
 
     it('routes the four paths, with query strings and a trailing slash', async () => {
@@ -352,7 +352,7 @@ describe('createMetricsHandlers', () => {
   });
 
   it('works over an exporter without a resettable collector (501 on reset)', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     const exporter = new PrometheusExporter({ state: () => c.state() });
     const h = createMetricsHandlers({ exporter, adminToken: TOKEN });
     expect((await h.metrics(req('GET', '/metrics'))).status).toBe(200);

@@ -6,7 +6,7 @@ import { parseExposition, seriesKey } from './helpers/exposition.js';
 import { collectorWithClock } from './helpers/fixtures.js';
 
 function collectorWithTraffic(): MetricsCollector {
-  const c = new MetricsCollector();
+  const c = new MetricsCollector({ runtimeMetrics: false });
   c.recordRequest({
     endpoint: '/api/chat',
     method: 'POST',
@@ -57,7 +57,7 @@ describe('registerPromClientMetrics', () => {
 
   it('reads the collector at scrape time and can be removed', async () => {
     const registry = new Registry();
-    const collector = new MetricsCollector();
+    const collector = new MetricsCollector({ runtimeMetrics: false });
     const remove = registerPromClientMetrics(registry, { collector });
     expect(await registry.metrics()).not.toContain('endpoint="/later"');
     collector.recordRequest({ endpoint: '/later', method: 'GET', latencySeconds: 0.1, statusCode: 200 });

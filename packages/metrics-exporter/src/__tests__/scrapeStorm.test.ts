@@ -9,7 +9,7 @@ const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.cli
 
 /** A collector with `endpoints` endpoint series, each with a few latencies, on a fixed clock (so renders compare). */
 function busy(endpoints: number, now = () => 1_700_000_000_000): MetricsCollector {
-  const c = new MetricsCollector({ limits: { endpoints: endpoints + 10 }, now });
+  const c = new MetricsCollector({ runtimeMetrics: false, limits: { endpoints: endpoints + 10 }, now });
   for (let i = 0; i < endpoints; i++) {
     for (let k = 0; k < 4; k++) {
       c.recordRequest({
@@ -167,7 +167,7 @@ describe('cacheMs', () => {
   it('createMetricsHandlers passes cacheMs to its exporter (JSON view cached too)', async () => {
     let t = 5_000_000;
     vi.spyOn(Date, 'now').mockImplementation(() => t);
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     const h = createMetricsHandlers({ collector: c, adminToken: null, cacheMs: 500 });
     const get = (path: string) => h.handle({ method: 'GET', path, headers: {} });
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 0.1, statusCode: 200 });

@@ -100,7 +100,7 @@ describe('Prometheus 2.42 (--web.enable-remote-write-receiver, native histograms
   });
 
   it('after traffic and a flush, PromQL returns exactly the collector counters, buckets and the native histogram', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     traffic(c, 2000);
     const writer = new RemoteWriter({
       url: `${prom.url}/api/v1/write`,
@@ -132,7 +132,7 @@ describe('Prometheus 2.42 (--web.enable-remote-write-receiver, native histograms
   });
 
   it('a wrong path (404) and a 400 are clear errors, each sent once and never retried', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     traffic(c, 10);
     const errors: RemoteWriteError[] = [];
     const wrong = new RemoteWriter({ url: `${prom.url}/api/v1/writ`, collector: c, onError: (e) => errors.push(e) });
@@ -168,7 +168,7 @@ describe('VictoriaMetrics 1.79', () => {
   });
 
   it('after traffic and a flush, PromQL returns exactly the collector counters and buckets', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     traffic(c, 2000, 7);
     const writer = new RemoteWriter({ url: vm.writeUrl, collector: c, externalLabels: { instance: 'rw-test' } });
     await writer.flush();
@@ -184,7 +184,7 @@ describe('VictoriaMetrics 1.79', () => {
   });
 
   it('a receiver stopped and restarted mid-run: totals exact, every lost snapshot counted, within the queue bound', async () => {
-    const c = new MetricsCollector();
+    const c = new MetricsCollector({ runtimeMetrics: false });
     // Recorded before the first snapshot, so this series is in every WriteRequest.
     c.recordRequest({ endpoint: '/restart', method: 'GET', latencySeconds: 0.01, statusCode: 200 });
     const errors: RemoteWriteError[] = [];

@@ -13,7 +13,7 @@ export function manualClock(startMs = 1_700_000_000_000) {
 
 export function collectorWithClock(options: MetricsCollectorOptions = {}) {
   const clock = manualClock();
-  const collector = new MetricsCollector({ now: clock.now, ...options });
+  const collector = new MetricsCollector({ runtimeMetrics: false, now: clock.now, ...options });
   return { collector, clock };
 }
 
