@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { constants as zlibConstants, gzip } from 'node:zlib';
 import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
@@ -85,6 +86,13 @@ export interface MetricsHandlersOptions {
    * `cacheMs` on that exporter instead). A number of milliseconds >= 0. @default 0
    */
   cacheMs?: number;
+  /**
+   * Gzip `{prefix}` for a scraper that asks for it (`Accept-Encoding: gzip`, which Prometheus sends), once the body
+   * is at least 1 KiB. A body is compressed once, in libuv's thread pool (off the event loop), and every scrape that
+   * shares its render (single flight, `cacheMs`) shares the compressed bytes: about 17× fewer bytes to write for a
+   * text exposition. @default true
+   */
+  compression?: boolean;
 }
 
 export interface MetricsHandlers {
@@ -143,6 +151,29 @@ function credentials(req: MetricsRequest, scheme: 'bearer' | 'basic'): string | 
   return m && m[1]!.toLowerCase() === scheme ? m[2] : undefined;
 }
 const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
+
+/** Smallest body worth compressing. */
+const GZIP_MIN_BYTES = 1024;
+
+/** True when `Accept-Encoding` takes gzip: `gzip`, `x-gzip` or `*`, with a q-value above 0. */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let star = false;
+  for (const part of acceptEncoding.split(',')) {
+    const [name, ...params] = part.split(';');
+    const coding = name!.trim().toLowerCase();
+    const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)).find((m) => m !== null);
+    const accepted = !q || Number(q[1]) > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
+    if (coding === '*') star = accepted;
+  }
+  return star;
+}
+
+const gzipAsync = (body: string | Buffer): Promise<Buffer> =>
+  new Promise((resolve, reject) =>
+    gzip(body, { level: zlibConstants.Z_BEST_SPEED }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 
 const EOF = '# EOF\n';
 /** Our OpenMetrics body without its final `# EOF` line (it always ends with one). */
@@ -220,6 +251,20 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
   const headless = (req: MetricsRequest, res: MetricsResponse): MetricsResponse =>
     req.method === 'HEAD' ? { ...res, body: '' } : res;
 
+  // One compression per rendered body: concurrent and cached scrapes get the same Buffer from the exporter, and so
+  // the same gzip. A body no scrape holds any more is collected with its entry.
+  const compress = options.compression ?? true;
+  const gzipped = new WeakMap<Buffer, Promise<Buffer>>();
+  const gzipOnce = (body: string | Buffer): Promise<Buffer> => {
+    if (typeof body === 'string') return gzipAsync(body);
+    let z = gzipped.get(body);
+    if (z === undefined) {
+      z = gzipAsync(body);
+      gzipped.set(body, z);
+    }
+    return z;
+  };
+
   const handlers: MetricsHandlers = {
     prefix,
     exporter,
@@ -229,8 +274,18 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
         protobuf: options.protobuf ?? true,
       });
-      const done = (body: string | Buffer) =>
-        headless(req, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body });
+      const done = async (body: string | Buffer): Promise<MetricsResponse> => {
+        const headers: Record<string, string> = { 'content-type': contentType, 'cache-control': 'no-store' };
+        if (!compress) return headless(req, { status: 200, headers, body });
+        headers.vary = 'Accept-Encoding';
+        const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+        if (size < GZIP_MIN_BYTES || !acceptsGzip(header(req, 'accept-encoding')))
+          return headless(req, { status: 200, headers, body });
+        headers['content-encoding'] = 'gzip';
+        // HEAD answers with the headers a GET would get, without compressing a body it does not send.
+        if (req.method === 'HEAD') return { status: 200, headers, body: '' };
+        return { status: 200, headers, body: await gzipOnce(body) };
+      };
       const append = options.append;
       if (!append)
         return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));

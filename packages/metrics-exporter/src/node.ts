@@ -37,7 +37,7 @@ export type ExcludeOption<Req = unknown> =
 export interface HttpMetricsOptions<Req = unknown>
   extends Pick<
     MetricsHandlersOptions,
-    'adminToken' | 'scrapeAuth' | 'append' | 'appendTimeoutMs' | 'dashboard' | 'protobuf' | 'cacheMs'
+    'adminToken' | 'scrapeAuth' | 'append' | 'appendTimeoutMs' | 'dashboard' | 'protobuf' | 'cacheMs' | 'compression'
   > {
   /** Collector to record into and serve. @default getMetricsCollector() */
   collector?: MetricsCollector;

@@ -119,7 +119,9 @@ describe('PrometheusExporter', () => {
     expect(() => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: -1 })).toThrow(
       /^@gatewayz\/metrics-exporter/,
     );
-    expect(() => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: Number.NaN })).toThrow(TypeError);
+    expect(
+      () => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: Number.NaN }),
+    ).toThrow(TypeError);
   });
 
   it('exportFor negotiates the format and content type', () => {

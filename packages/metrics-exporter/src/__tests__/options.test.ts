@@ -64,6 +64,7 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
     [{ appendTimeoutMs: 0 }, 'appendTimeoutMs must be a number of milliseconds above 0, got 0'],
     [{ appendTimeoutMs: '5s' }, 'option "appendTimeoutMs" must be a number, got the string "5s"'],
     [{ cacheMs: '1s' }, 'option "cacheMs" must be a number, got the string "1s"'],
+    [{ compression: 'gzip' }, 'option "compression" must be a boolean, got the string "gzip"'],
     [{ cacheMs: -1 }, 'cacheMs must be a number of milliseconds >= 0, got -1'],
     [{ cacheMs: Number.NaN }, 'cacheMs must be a number of milliseconds >= 0, got NaN'],
   ])('%j names what was given', (o, message) => {
@@ -87,6 +88,7 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
       dashboard: { intervalMs: 500, title: 't' },
       protobuf: false,
       cacheMs: 250,
+      compression: false,
     };
     // cacheMs configures the exporter the handlers create, so it comes without `exporter` (with it: an error).
     const { cacheMs: _, ...withExporter } = all;

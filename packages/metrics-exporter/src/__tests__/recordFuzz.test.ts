@@ -184,7 +184,10 @@ afterAll(() => {
 });
 
 /** Every run's operations again, into one collector with small caps (clock left alone). */
-const all = new MetricsCollector({ runtimeMetrics: false, limits: { endpoints: 20, methods: 4, providers: 5, models: 5, services: 5 } });
+const all = new MetricsCollector({
+  runtimeMetrics: false,
+  limits: { endpoints: 20, methods: 4, providers: 5, models: 5, services: 5 },
+});
 function replay(c: MetricsCollector, o: Op): void {
   if (o.kind === 'request') c.recordRequest(o.r as unknown as RequestRecord);
   else if (o.kind === 'timer') c.startRequest(o.start as never)(o.end as never);

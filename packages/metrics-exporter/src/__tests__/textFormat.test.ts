@@ -233,7 +233,10 @@ describe('escaping', () => {
 
 describe('series uniqueness under hostile label values', () => {
   it('a literal "__overflow__" value does not produce a duplicate series once the cap overflows', () => {
-    const c = new MetricsCollector({ runtimeMetrics: false, limits: { endpoints: 2, providers: 2, models: 2, services: 2 } });
+    const c = new MetricsCollector({
+      runtimeMetrics: false,
+      limits: { endpoints: 2, providers: 2, models: 2, services: 2 },
+    });
     const rec = (v: string) => {
       c.recordRequest({ endpoint: v, method: 'GET', statusCode: 200, latencySeconds: 0.1, provider: v, model: v });
       c.recordExternalApiCall(v, { latencySeconds: 0.1 });

@@ -51,6 +51,7 @@ export const HANDLERS_OPTIONS: OptionSchema<MetricsHandlersOptions> = {
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
   cacheMs: 'number',
+  compression: 'boolean',
 };
 
 export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
@@ -63,6 +64,7 @@ export const HTTP_METRICS_OPTIONS: OptionSchema<HttpMetricsOptions> = {
   dashboard: DASHBOARD_RULE,
   protobuf: 'boolean',
   cacheMs: 'number',
+  compression: 'boolean',
   exclude: ['string', 'regexp', 'function', 'array'],
   labels: 'function',
   unmatchedLabel: 'string',
