@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { constants as zlibConstants, gzip } from 'node:zlib';
+import { gzip, constants as zlibConstants } from 'node:zlib';
 import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
