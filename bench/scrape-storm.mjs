@@ -13,7 +13,8 @@
 // e.g. against code without the option), --out FILE (default bench/results/scrape-storm-latest.json; "-" writes none),
 // --app express|demo (default express: a bare Express app and /hello; demo: the demo gateway of apps/gateway, with
 // runtime metrics, and its own cheap route GET /api/models as the loaded route), --framework express|fastify|koa (the
-// demo's framework, default fastify, the demo's own default).
+// demo's framework, default fastify, the demo's own default), --no-gzip (scrapers send no Accept-Encoding; by default
+// they send `Accept-Encoding: gzip`, as Prometheus does, and the bytes counted are the bytes on the wire).
 
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const FRAMEWORK = opt('framework', 'fastify');
 if (!['express', 'demo'].includes(APP)) throw new Error(`--app express|demo, not ${APP}`);
 /** The route autocannon loads: the app's own cheapest one. */
 const LOADED = APP === 'demo' ? '/api/models' : '/hello';
+const GZIP = !argv.includes('--no-gzip');
 
 if (opt('serve') !== undefined) await serve(Number(opt('serve')));
 else if (opt('scrape') !== undefined) scrape();
@@ -110,7 +112,13 @@ function scrape() {
       if (interval === 0) once(i, port, protobuf);
     };
     const req = http.get(
-      { host: '127.0.0.1', port, path: '/metrics', agent, headers: protobuf ? { accept: PROTOBUF_ACCEPT } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/metrics',
+        agent,
+        headers: { ...(protobuf && { accept: PROTOBUF_ACCEPT }), ...(GZIP && { 'accept-encoding': 'gzip' }) },
+      },
       (res) => {
         let bytes = 0;
         res.on('data', (d) => {
@@ -195,7 +203,7 @@ async function main() {
   };
   const servers = { 0: await start(0) };
   if (CACHE_MS > 0) servers[CACHE_MS] = await start(CACHE_MS);
-  const scraper = fork(self, ['--scrape', '1'], { stdio: 'inherit' });
+  const scraper = fork(self, ['--scrape', '1', ...(GZIP ? [] : ['--no-gzip'])], { stdio: 'inherit' });
 
   const variants = [{ name: 'no scrapers', cacheMs: 0, scrapers: 0 }];
   for (const protobuf of [false, true]) {
@@ -343,6 +351,7 @@ async function main() {
       scrapeIntervalMs: INTERVAL_MS,
       endpoints: ENDPOINTS,
       cacheMs: CACHE_MS,
+      scrapersAcceptGzip: GZIP,
       app: APP === 'demo' ? `demo gateway (${FRAMEWORK})` : 'express + @gatewayz/metrics-express',
       loadedRoute: LOADED,
     },
