@@ -13,8 +13,9 @@
 // e.g. against code without the option), --out FILE (default bench/results/scrape-storm-latest.json; "-" writes none),
 // --app express|demo (default express: a bare Express app and /hello; demo: the demo gateway of apps/gateway, with
 // runtime metrics, and its own cheap route GET /api/models as the loaded route), --framework express|fastify|koa (the
-// demo's framework, default fastify, the demo's own default), --no-gzip (scrapers send no Accept-Encoding; by default
-// they send `Accept-Encoding: gzip`, as Prometheus does, and the bytes counted are the bytes on the wire).
+// demo's framework, default fastify, the demo's own default), --gzip on|off|both (default on: the scrapers send
+// `Accept-Encoding: gzip`, as Prometheus does; off: no Accept-Encoding; both: each storm variant once with and once
+// without, in the same rounds).
 
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,8 @@ const FRAMEWORK = opt('framework', 'fastify');
 if (!['express', 'demo'].includes(APP)) throw new Error(`--app express|demo, not ${APP}`);
 /** The route autocannon loads: the app's own cheapest one. */
 const LOADED = APP === 'demo' ? '/api/models' : '/hello';
-const GZIP = !argv.includes('--no-gzip');
+const GZIP_MODES = { on: [true], off: [false], both: [true, false] }[opt('gzip', 'on')];
+if (!GZIP_MODES) throw new Error('--gzip on|off|both');
 
 if (opt('serve') !== undefined) await serve(Number(opt('serve')));
 else if (opt('scrape') !== undefined) scrape();
@@ -103,6 +105,7 @@ function scrape() {
   let timer;
   let stats;
   let busy = [];
+  let gzip = true;
   const once = (i, port, protobuf) => {
     if (!running) return;
     busy[i] = true;
@@ -117,7 +120,7 @@ function scrape() {
         port,
         path: '/metrics',
         agent,
-        headers: { ...(protobuf && { accept: PROTOBUF_ACCEPT }), ...(GZIP && { 'accept-encoding': 'gzip' }) },
+        headers: { ...(protobuf && { accept: PROTOBUF_ACCEPT }), ...(gzip && { 'accept-encoding': 'gzip' }) },
       },
       (res) => {
         let bytes = 0;
@@ -144,6 +147,7 @@ function scrape() {
       const { n, port, protobuf } = m.start;
       running = true;
       interval = m.start.intervalMs;
+      gzip = m.start.gzip;
       stats = { scrapes: 0, bytes: 0, errors: 0, ms: [], skipped: 0, cpu0: process.cpuUsage() };
       busy = new Array(n).fill(false);
       const tick = () => {
@@ -203,17 +207,20 @@ async function main() {
   };
   const servers = { 0: await start(0) };
   if (CACHE_MS > 0) servers[CACHE_MS] = await start(CACHE_MS);
-  const scraper = fork(self, ['--scrape', '1', ...(GZIP ? [] : ['--no-gzip'])], { stdio: 'inherit' });
+  const scraper = fork(self, ['--scrape', '1'], { stdio: 'inherit' });
 
   const variants = [{ name: 'no scrapers', cacheMs: 0, scrapers: 0 }];
   for (const protobuf of [false, true]) {
     for (const cacheMs of CACHE_MS > 0 ? [0, CACHE_MS] : [0]) {
-      variants.push({
-        name: `${SCRAPERS} × ${protobuf ? 'protobuf' : 'text'}, cacheMs ${cacheMs}`,
-        cacheMs,
-        scrapers: SCRAPERS,
-        protobuf,
-      });
+      for (const gzip of GZIP_MODES) {
+        variants.push({
+          name: `${SCRAPERS} × ${protobuf ? 'protobuf' : 'text'}${gzip ? ', gzip' : ''}, cacheMs ${cacheMs}`,
+          cacheMs,
+          scrapers: SCRAPERS,
+          protobuf,
+          gzip,
+        });
+      }
     }
   }
 
@@ -262,7 +269,7 @@ async function main() {
       await sleep(500);
       const { port } = servers[v.cacheMs];
       if (v.scrapers > 0)
-        scraper.send({ start: { port, n: v.scrapers, protobuf: v.protobuf, intervalMs: INTERVAL_MS } });
+        scraper.send({ start: { port, n: v.scrapers, protobuf: v.protobuf, gzip: v.gzip, intervalMs: INTERVAL_MS } });
       const cpu0 = await cpuOf(servers[v.cacheMs].child);
       const res = await cannon(port, DURATION);
       const cpu1 = await cpuOf(servers[v.cacheMs].child);
@@ -351,7 +358,7 @@ async function main() {
       scrapeIntervalMs: INTERVAL_MS,
       endpoints: ENDPOINTS,
       cacheMs: CACHE_MS,
-      scrapersAcceptGzip: GZIP,
+      gzip: opt('gzip', 'on'),
       app: APP === 'demo' ? `demo gateway (${FRAMEWORK})` : 'express + @gatewayz/metrics-express',
       loadedRoute: LOADED,
     },
