@@ -24,27 +24,28 @@ function templateOf(baseUrl: string | undefined, route: RouteLike | undefined): 
   return base !== '' && (path === '/' || path === '') ? base : base + path;
 }
 
-/** What the middleware keeps per tracked request. */
+/** What the middleware keeps per tracked request: one object in one slot on `req`. */
 class Held {
   endpoint: string | undefined = undefined;
   tracked: TrackedRequest | undefined = undefined;
   constructor(public route: RouteLike | undefined) {}
 }
-// Kept beside `req`, not on it: a property added to Express's `req` (which already carries dozens) cost each
-// request more than recording it did (bench/http.mjs, docs/BENCHMARKS.md).
-const heldByRequest = new WeakMap<object, Held>();
+// One slot, not a WeakMap beside `req`: under 50 concurrent connections a WeakMap entry per request cost
+// about 15 µs of CPU per request more than the slot (ephemerons in every scavenge; bench/http.mjs).
+const HELD = Symbol('gatewayz.route');
+type HeldRequest = Request & { [HELD]?: Held };
 
 // The `route` accessor, shared by every request. It sits on the app's request prototype (`app.request`, which
 // the prototypes of mounted apps inherit from), so Express's own `req.route = route` calls the setter and adds
 // nothing to `req`; on a request that already has its own `route`, it is defined on the request itself.
-const routeProperty: PropertyDescriptor & ThisType<Request> = {
+const routeProperty: PropertyDescriptor & ThisType<HeldRequest> = {
   configurable: true,
   enumerable: true,
   get() {
-    return heldByRequest.get(this)?.route;
+    return this[HELD]?.route;
   },
   set(value: RouteLike | undefined) {
-    const held = heldByRequest.get(this);
+    const held = this[HELD];
     if (held === undefined) {
       // A request this middleware does not track (excluded, a metrics endpoint): a plain property, as without it.
       Object.defineProperty(this, 'route', { value, writable: true, enumerable: true, configurable: true });
@@ -72,8 +73,8 @@ function onPrototype(proto: object | null, app: { request?: unknown } | undefine
 }
 
 /** The endpoint of a tracked request: one function for every request, not a closure per request. */
-function endpointOf(req: Request): string | undefined {
-  const held = heldByRequest.get(req);
+function endpointOf(req: HeldRequest): string | undefined {
+  const held = req[HELD];
   return held === undefined ? undefined : (held.endpoint ?? templateOf(req.baseUrl, held.route));
 }
 
@@ -119,14 +120,14 @@ export function expressMetrics(options: ExpressMetricsOptions = {}): RequestHand
     // The template is taken when Express dispatches the route, while `baseUrl` is still the
     // router's own mount path (Express restores it when an error leaves a nested router).
     const held = new Held(req.route as RouteLike | undefined);
-    heldByRequest.set(req, held);
+    (req as HeldRequest)[HELD] = held;
     const proto = Object.getPrototypeOf(req) as object | null;
     if (proto !== lastProto) {
       lastProto = proto;
       lastOnProto = onPrototype(proto, app as { request?: unknown } | undefined);
     }
     if (!lastOnProto || Object.hasOwn(req, 'route')) Object.defineProperty(req, 'route', routeProperty);
-    held.tracked = metrics.track(req, res, req.originalUrl ?? req.url, endpointOf);
+    held.tracked = metrics.track(req as HeldRequest, res, req.originalUrl ?? req.url, endpointOf);
     next();
   };
 }
