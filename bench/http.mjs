@@ -29,6 +29,15 @@ const BODY = 'hello world';
 let sink = 0;
 let sinkBig = 0n;
 
+/**
+ * Our adapters record into a collector without the Node.js runtime metrics (on by default: an event-loop delay
+ * monitor and a GC observer), as every peer here runs without its process metrics: the figures are the adapters'.
+ */
+async function quietCollector() {
+  const { MetricsCollector } = await import('@gatewayz/metrics-core');
+  return new MetricsCollector({ runtimeMetrics: false });
+}
+
 /** The servers. Each `start` returns a listening Node server on 127.0.0.1, port 0. */
 const VARIANTS = {
   'express bare': async () => {
@@ -54,7 +63,7 @@ const VARIANTS = {
     const express = (await import('express')).default;
     const { expressMetrics } = await import('@gatewayz/metrics-express');
     const app = express();
-    app.use(expressMetrics());
+    app.use(expressMetrics({ collector: await quietCollector() }));
     app.get(PATH, (_req, res) => res.send(BODY));
     return app;
   },
@@ -92,7 +101,7 @@ const VARIANTS = {
     const Fastify = (await import('fastify')).default;
     const { fastifyMetrics } = await import('@gatewayz/metrics-fastify');
     const app = Fastify();
-    await app.register(fastifyMetrics);
+    await app.register(fastifyMetrics, { collector: await quietCollector() });
     app.get(PATH, async () => BODY);
     return app;
   },
@@ -117,7 +126,8 @@ const VARIANTS = {
     ),
   'koa + @gatewayz/metrics-koa': async () => {
     const { koaMetrics } = await import('@gatewayz/metrics-koa');
-    return koaApp((app) => app.use(koaMetrics()));
+    const collector = await quietCollector();
+    return koaApp((app) => app.use(koaMetrics({ collector })));
   },
   'koa + @echo-health/koa-prometheus-exporter': async () => {
     const prom = (await import('@echo-health/koa-prometheus-exporter')).default;
