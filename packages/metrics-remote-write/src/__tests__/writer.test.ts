@@ -234,7 +234,9 @@ describe('queue and breaker', () => {
       timeoutSeconds: 5,
     });
     w.start();
-    await new Promise((r) => setTimeout(r, 400));
+    // Snapshots every 20 ms: wait (up to 5 s, for a loaded machine) until more than three have been dropped.
+    for (let t = Date.now(); w.stats().requestsDropped <= 3 && Date.now() - t < 5000; )
+      await new Promise((r) => setTimeout(r, 50));
     const s = w.stats();
     expect(rx.hits.length).toBe(1);
     expect(s.queueLength).toBe(3);
