@@ -23,8 +23,11 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   'internal_error',
 ]);
 
-/** Codes carried by {@link MetricsError}. */
-export type MetricsErrorCode = 'INVALID_OPTION' | 'INCOMPATIBLE_STATE';
+/**
+ * Codes carried by {@link MetricsError}: a bad option, states that cannot be merged, or a synchronous call (such as
+ * `PrometheusExporter.export()`) on an asynchronous source (a cluster aggregator).
+ */
+export type MetricsErrorCode = 'INVALID_OPTION' | 'INCOMPATIBLE_STATE' | 'ASYNC_SOURCE';
 
 /** The name the core's own errors start with. */
 export const CORE_PACKAGE_NAME = '@gatewayz/metrics-core';

@@ -1,5 +1,11 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
-import { type CollectorState, type MetricsSnapshot, summarizeState, validateOptions } from '@gatewayz/metrics-core';
+import {
+  type CollectorState,
+  MetricsError,
+  type MetricsSnapshot,
+  summarizeState,
+  validateOptions,
+} from '@gatewayz/metrics-core';
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
 import { type FamilyWriter, partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
@@ -68,7 +74,13 @@ export class PrometheusExporter {
   private syncState(): CollectorState {
     const s = this.source.state();
     if (typeof (s as Promise<CollectorState>).then === 'function') {
-      throw new TypeError('@gatewayz/metrics-exporter: this source is asynchronous; use exportAsync()');
+      // The state asked for is not awaited: a rejection of it must not go unhandled.
+      (s as Promise<CollectorState>).catch(() => {});
+      throw new MetricsError(
+        'ASYNC_SOURCE',
+        'this source is asynchronous (its state() returned a Promise): use exportAsync(), exportAsyncBuffer(), exportProtobuf() or snapshotAsync()',
+        EXPORTER_PACKAGE,
+      );
     }
     return s as CollectorState;
   }

@@ -1,4 +1,4 @@
-import { type CollectorState, MetricsCollector } from '@gatewayz/metrics-core';
+import { type CollectorState, MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
 import { describe, expect, it, vi } from 'vitest';
 import { PrometheusExporter, renderChunks } from '../index.js';
 import { parseExposition, sampleMap, seriesKey } from './helpers/exposition.js';
@@ -122,6 +122,40 @@ describe('PrometheusExporter', () => {
     expect(
       () => new PrometheusExporter(new MetricsCollector({ runtimeMetrics: false }), { cacheMs: Number.NaN }),
     ).toThrow(TypeError);
+  });
+
+  it('a synchronous export of an asynchronous source is a MetricsError (ASYNC_SOURCE) naming the package', async () => {
+    const c = new MetricsCollector({ runtimeMetrics: false });
+    let rejected = 0;
+    const e = new PrometheusExporter({
+      state: () => {
+        rejected++;
+        return Promise.reject(new Error('worker gone'));
+      },
+    } as never);
+    for (const call of [() => e.export(), () => e.exportOpenMetrics(), () => e.snapshot()]) {
+      const err = (() => {
+        try {
+          call();
+        } catch (x) {
+          return x as MetricsError;
+        }
+        throw new Error('did not throw');
+      })();
+      expect(err).toBeInstanceOf(MetricsError);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.code).toBe('ASYNC_SOURCE');
+      expect(err.message).toMatch(/^@gatewayz\/metrics-exporter: this source is asynchronous .*use exportAsync\(\)/);
+    }
+    expect(rejected).toBe(3);
+    // the rejected states were handled: nothing reaches unhandledRejection
+    const unhandled: unknown[] = [];
+    const on = (r: unknown) => unhandled.push(r);
+    process.on('unhandledRejection', on);
+    await new Promise((r) => setTimeout(r, 20));
+    process.off('unhandledRejection', on);
+    expect(unhandled).toEqual([]);
+    expect(new PrometheusExporter(c).export()).toContain('http_requests_total');
   });
 
   it('exportFor negotiates the format and content type', () => {
