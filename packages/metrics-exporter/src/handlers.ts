@@ -261,6 +261,8 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     if (z === undefined) {
       z = gzipAsync(body);
       gzipped.set(body, z);
+      // A failed compression is not kept: the next scrape of the same body tries again.
+      z.catch(() => gzipped.delete(body));
     }
     return z;
   };
@@ -281,10 +283,15 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
         if (size < GZIP_MIN_BYTES || !acceptsGzip(header(req, 'accept-encoding')))
           return headless(req, { status: 200, headers, body });
-        headers['content-encoding'] = 'gzip';
         // HEAD answers with the headers a GET would get, without compressing a body it does not send.
-        if (req.method === 'HEAD') return { status: 200, headers, body: '' };
-        return { status: 200, headers, body: await gzipOnce(body) };
+        if (req.method === 'HEAD')
+          return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: '' };
+        try {
+          return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: await gzipOnce(body) };
+        } catch {
+          // zlib failed (out of memory): the scrape still gets the exposition, uncompressed.
+          return { status: 200, headers, body };
+        }
       };
       const append = options.append;
       if (!append)
