@@ -87,8 +87,8 @@ export interface MetricsHandlersOptions {
    */
   cacheMs?: number;
   /**
-   * Gzip `{prefix}` for a scraper that asks for it (`Accept-Encoding: gzip`, which Prometheus sends), once the body
-   * is at least 1 KiB. A body is compressed once, in libuv's thread pool (off the event loop), and every scrape that
+   * Gzip `{prefix}` and `{prefix}/json` for a client that asks for it (`Accept-Encoding: gzip`, which Prometheus and
+   * browsers send), once the body is at least 1 KiB. A body is compressed once, in libuv's thread pool (off the event loop), and every scrape that
    * shares its render (single flight, `cacheMs`) shares the compressed bytes: about 17× fewer bytes to write for a
    * text exposition. @default true
    */
@@ -251,20 +251,54 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
   const headless = (req: MetricsRequest, res: MetricsResponse): MetricsResponse =>
     req.method === 'HEAD' ? { ...res, body: '' } : res;
 
-  // One compression per rendered body: concurrent and cached scrapes get the same Buffer from the exporter, and so
-  // the same gzip. A body no scrape holds any more is collected with its entry.
+  // One compression per rendered body: concurrent and cached scrapes get the same Buffer (or, for the JSON view, the
+  // same snapshot object) from the exporter, and so the same gzip. An entry goes with the body no scrape holds.
   const compress = options.compression ?? true;
-  const gzipped = new WeakMap<Buffer, Promise<Buffer>>();
-  const gzipOnce = (body: string | Buffer): Promise<Buffer> => {
-    if (typeof body === 'string') return gzipAsync(body);
-    let z = gzipped.get(body);
+  const gzipped = new WeakMap<object, Promise<Buffer>>();
+  const gzipOnce = (key: object | undefined, body: string | Buffer): Promise<Buffer> => {
+    if (key === undefined) return gzipAsync(body);
+    let z = gzipped.get(key);
     if (z === undefined) {
       z = gzipAsync(body);
-      gzipped.set(body, z);
+      gzipped.set(key, z);
       // A failed compression is not kept: the next scrape of the same body tries again.
-      z.catch(() => gzipped.delete(body));
+      z.catch(() => gzipped.delete(key));
     }
     return z;
+  };
+  /**
+   * `res` gzipped for a client that asks (at least 1 KiB, `compression` on), or as it is; with `Vary` either way
+   * when compression is on. `key` identifies a body shared between requests (see gzipOnce).
+   */
+  const encoded = async (
+    req: MetricsRequest,
+    res: MetricsResponse,
+    key: object | undefined,
+  ): Promise<MetricsResponse> => {
+    if (!compress) return headless(req, res);
+    const headers = { ...res.headers, vary: 'Accept-Encoding' };
+    const size = typeof res.body === 'string' ? Buffer.byteLength(res.body) : res.body.length;
+    if (size < GZIP_MIN_BYTES || !acceptsGzip(header(req, 'accept-encoding')))
+      return headless(req, { ...res, headers });
+    const zipped = { ...headers, 'content-encoding': 'gzip' };
+    // HEAD answers with the headers a GET would get, without compressing a body it does not send.
+    if (req.method === 'HEAD') return { status: res.status, headers: zipped, body: '' };
+    try {
+      return { status: res.status, headers: zipped, body: await gzipOnce(key, res.body) };
+    } catch {
+      // zlib failed (out of memory): the client still gets the body, uncompressed.
+      return { ...res, headers };
+    }
+  };
+  // The JSON text of a shared snapshot, made once for every request that shares it.
+  const jsonTexts = new WeakMap<object, string>();
+  const jsonText = (snapshot: object): string => {
+    let t = jsonTexts.get(snapshot);
+    if (t === undefined) {
+      t = JSON.stringify(snapshot);
+      jsonTexts.set(snapshot, t);
+    }
+    return t;
   };
 
   const handlers: MetricsHandlers = {
@@ -276,23 +310,12 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
         protobuf: options.protobuf ?? true,
       });
-      const done = async (body: string | Buffer): Promise<MetricsResponse> => {
-        const headers: Record<string, string> = { 'content-type': contentType, 'cache-control': 'no-store' };
-        if (!compress) return headless(req, { status: 200, headers, body });
-        headers.vary = 'Accept-Encoding';
-        const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-        if (size < GZIP_MIN_BYTES || !acceptsGzip(header(req, 'accept-encoding')))
-          return headless(req, { status: 200, headers, body });
-        // HEAD answers with the headers a GET would get, without compressing a body it does not send.
-        if (req.method === 'HEAD')
-          return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: '' };
-        try {
-          return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: await gzipOnce(body) };
-        } catch {
-          // zlib failed (out of memory): the scrape still gets the exposition, uncompressed.
-          return { status: 200, headers, body };
-        }
-      };
+      const done = (body: string | Buffer): Promise<MetricsResponse> =>
+        encoded(
+          req,
+          { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body },
+          typeof body === 'string' ? undefined : body,
+        );
       const append = options.append;
       if (!append)
         return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
@@ -309,7 +332,9 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     async json(req) {
       const refused = onlyGet(req) ?? scrapeAllowed(req);
       if (refused) return refused;
-      return headless(req, json(200, await exporter.snapshotAsync()));
+      const snapshot = await exporter.snapshotAsync();
+      const headers = { 'content-type': JSON_TYPE, 'cache-control': 'no-store' };
+      return encoded(req, { status: 200, headers, body: jsonText(snapshot) }, snapshot);
     },
     async health(req) {
       const refused = onlyGet(req);

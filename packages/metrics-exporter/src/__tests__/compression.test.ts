@@ -65,6 +65,23 @@ describe('gzip on /metrics', () => {
     expect(b.body).not.toBe(a.body);
   });
 
+  it('the JSON view too: gzipped for a client that asks, one compression per shared snapshot', async () => {
+    const { collector } = populatedCollector();
+    const h = createMetricsHandlers({ collector, adminToken: null, cacheMs: 60_000 });
+    const json = (headers: MetricsRequest['headers']) => h.json({ method: 'GET', path: '/metrics/json', headers });
+    const plain = await json({});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    const storm = await Promise.all(Array.from({ length: 10 }, () => json({ 'accept-encoding': 'gzip' })));
+    for (const r of storm) {
+      expect(r.headers['content-encoding']).toBe('gzip');
+      expect(r.headers['content-type']).toBe(plain.headers['content-type']);
+      expect(r.body).toBe(storm[0]!.body);
+    }
+    const inflated = JSON.parse(gunzipSync(bytes(storm[0]!.body)).toString('utf8'));
+    expect(inflated).toEqual(JSON.parse(bytes(plain.body).toString('utf8')));
+  });
+
   it('HEAD gets the headers of a compressed GET and no body; compression: false never compresses', async () => {
     const { collector } = populatedCollector();
     const h = createMetricsHandlers({ collector, adminToken: null });
