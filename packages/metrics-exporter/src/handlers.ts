@@ -12,7 +12,7 @@ import {
 } from './internal/appended.js';
 import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
 import type { RefusalReason } from './internal/walk.js';
-import { type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
+import { acceptsGzip, type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */
 export interface MetricsRequest {
@@ -154,21 +154,6 @@ const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
 
 /** Smallest body worth compressing. */
 const GZIP_MIN_BYTES = 1024;
-
-/** True when `Accept-Encoding` takes gzip: `gzip`, `x-gzip` or `*`, with a q-value above 0. */
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  if (!acceptEncoding) return false;
-  let star = false;
-  for (const part of acceptEncoding.split(',')) {
-    const [name, ...params] = part.split(';');
-    const coding = name!.trim().toLowerCase();
-    const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)).find((m) => m !== null);
-    const accepted = !q || Number(q[1]) > 0;
-    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
-    if (coding === '*') star = accepted;
-  }
-  return star;
-}
 
 const gzipAsync = (body: string | Buffer): Promise<Buffer> =>
   new Promise((resolve, reject) =>

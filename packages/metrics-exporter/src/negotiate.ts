@@ -36,38 +36,60 @@ export function negotiateScrapeFormat(
   return negotiate(accept, options.protobuf ?? true);
 }
 
+/**
+ * The entries of a comma-separated header with `q` weights (`Accept`, `Accept-Encoding`; RFC 9110 §12.4.2), read from
+ * its first 4 KiB: each value and its parameters trimmed and lower-cased, and its weight (1 when absent, 0 when
+ * unreadable).
+ */
+function* weighted(
+  header: string | string[] | undefined | null,
+): Generator<{ value: string; params: string[]; q: number }> {
+  const text = Array.isArray(header) ? header.join(',') : header;
+  if (typeof text !== 'string' || text.length === 0) return;
+  for (const part of text.slice(0, 4096).split(',')) {
+    const [value = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    let q = 1;
+    for (const p of params) {
+      if (p.startsWith('q=')) {
+        const n = Number(p.slice(2));
+        q = Number.isFinite(n) ? n : 0;
+      }
+    }
+    yield { value, params, q };
+  }
+}
+
+/** True when `Accept-Encoding` takes gzip: `gzip` or `x-gzip` (the first one named decides), else `*`, with q above 0. */
+export function acceptsGzip(acceptEncoding: string | string[] | undefined | null): boolean {
+  let star = false;
+  for (const { value, q } of weighted(acceptEncoding)) {
+    if (value === 'gzip' || value === 'x-gzip') return q > 0;
+    if (value === '*') star = q > 0;
+  }
+  return star;
+}
+
 function negotiate(
   accept: string | string[] | undefined | null,
   protobuf: boolean,
 ): { format: ScrapeFormat; contentType: string } {
-  const header = Array.isArray(accept) ? accept.join(',') : accept;
   let best: ScrapeFormat = 'text';
   let bestQ = -1;
-  if (typeof header === 'string' && header.length > 0) {
-    for (const part of header.slice(0, 4096).split(',')) {
-      const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-      let q = 1;
-      for (const p of params) {
-        if (p.startsWith('q=')) {
-          const n = Number(p.slice(2));
-          q = Number.isFinite(n) ? n : 0;
-        }
-      }
-      if (q <= 0) continue;
-      let format: ScrapeFormat | undefined;
-      if (type === 'application/openmetrics-text') format = 'openmetrics';
-      else if (
-        protobuf &&
-        type === 'application/vnd.google.protobuf' &&
-        params.includes('proto=io.prometheus.client.metricfamily') &&
-        params.includes('encoding=delimited')
-      ) {
-        format = 'protobuf';
-      } else if (type === 'text/plain' || type === '*/*' || type === 'text/*') format = 'text';
-      if (format && q > bestQ) {
-        best = format;
-        bestQ = q;
-      }
+  for (const { value: type, params, q } of weighted(accept)) {
+    if (q <= 0) continue;
+    let format: ScrapeFormat | undefined;
+    if (type === 'application/openmetrics-text') format = 'openmetrics';
+    else if (
+      protobuf &&
+      type === 'application/vnd.google.protobuf' &&
+      params.includes('proto=io.prometheus.client.metricfamily') &&
+      params.includes('encoding=delimited')
+    ) {
+      format = 'protobuf';
+    } else if (type === 'text/plain' || type === '*/*' || type === 'text/*') format = 'text';
+    if (format && q > bestQ) {
+      best = format;
+      bestQ = q;
     }
   }
   return { format: best, contentType: CONTENT_TYPES[best] };

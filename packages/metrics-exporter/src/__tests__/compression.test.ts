@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip } from '../handlers.js';
 import { createMetricsHandlers, type MetricsRequest, writeNodeResponse } from '../index.js';
+import { acceptsGzip } from '../negotiate.js';
 import { populatedCollector } from './helpers/fixtures.js';
 
 const PROTOBUF = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
