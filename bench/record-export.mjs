@@ -61,24 +61,26 @@ const status = () => {
 };
 
 const INPUT_LEN = 8192;
+/** Empty column arrays of INPUT_LEN records (method POST), over `series` distinct series. */
+const inputColumns = (series) => ({
+  endpoint: new Array(INPUT_LEN),
+  method: new Array(INPUT_LEN).fill('POST'),
+  provider: new Array(INPUT_LEN),
+  model: new Array(INPUT_LEN),
+  latency: new Float64Array(INPUT_LEN),
+  status: new Int32Array(INPUT_LEN),
+  series,
+});
+
 /** Column arrays of INPUT_LEN records spread over the given endpoint × provider × model combos. */
 function makeInputs(endpoints, providers, models) {
   const combos = endpoints * providers * models;
-  const cols = {
-    endpoint: new Array(INPUT_LEN),
-    method: new Array(INPUT_LEN),
-    provider: new Array(INPUT_LEN),
-    model: new Array(INPUT_LEN),
-    latency: new Float64Array(INPUT_LEN),
-    status: new Int32Array(INPUT_LEN),
-    series: combos,
-  };
+  const cols = inputColumns(combos);
   for (let i = 0; i < INPUT_LEN; i++) {
     const k = Math.floor(rand() * combos);
     cols.endpoint[i] = `/v1/endpoint/${k % endpoints}`;
     cols.provider[i] = `provider-${Math.floor(k / endpoints) % providers}`;
     cols.model[i] = `model-${Math.floor(k / (endpoints * providers)) % models}`;
-    cols.method[i] = 'POST';
     cols.latency[i] = latency();
     cols.status[i] = status();
   }
@@ -384,15 +386,7 @@ const PROM_TEXT = prom.Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Records over `n` endpoints picked at random, each endpoint with the provider and model that populate() gives it. */
 function scaleInputs(n) {
-  const cols = {
-    endpoint: new Array(INPUT_LEN),
-    method: new Array(INPUT_LEN).fill('POST'),
-    provider: new Array(INPUT_LEN),
-    model: new Array(INPUT_LEN),
-    latency: new Float64Array(INPUT_LEN),
-    status: new Int32Array(INPUT_LEN),
-    series: n,
-  };
+  const cols = inputColumns(n);
   for (let i = 0; i < INPUT_LEN; i++) {
     const e = Math.floor(rand() * n);
     cols.endpoint[i] = ENDPOINT_NAMES[e];
