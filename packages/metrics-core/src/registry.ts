@@ -496,8 +496,10 @@ export class FamilyRegistry {
       h.buckets[i]!++;
       h.sum += v;
       h.count++;
-      h.native.add(v + 0);
-      h.window?.record(Math.floor(now / this.ctx.slotMs), v + 0, false);
+      // The native sketch and the window's have the same scale: one bucket index serves both.
+      const index = h.native.indexOf(v + 0);
+      h.native.addAt(v + 0, index);
+      h.window?.recordAt(Math.floor(now / this.ctx.slotMs), v + 0, false, index);
       s.touched = now;
     };
     return this.handle(f, {
