@@ -9,7 +9,7 @@ import type {
   Histogram,
   HistogramChild,
 } from './registry.js';
-import { type OptionSchema, validateOptions } from './validate.js';
+import { describeValue, type OptionSchema, validateOptions } from './validate.js';
 
 /** One finished model call (a chat completion, an embedding, …), in plain values. */
 export interface CompletionRecord {
@@ -188,11 +188,11 @@ export function stableHash(s: string): string {
 
 function checkPrices(prices: unknown): Map<string, Required<ModelPrice>> {
   if (prices === null || typeof prices !== 'object' || Array.isArray(prices))
-    bad('prices must be an object of { input, output, cachedInput? } by model');
+    bad(`prices must be an object of { input, output, cachedInput? } by model, got ${describeValue(prices)}`);
   const out = new Map<string, Required<ModelPrice>>();
   for (const [model, p] of Object.entries(prices as Record<string, unknown>)) {
     const price = p as ModelPrice;
-    if (price === null || typeof price !== 'object') bad(`price of "${model}" must be { input, output, cachedInput? }`);
+    if (price === null || typeof price !== 'object') bad(`price of "${model}" must be { input, output, cachedInput? }, got ${describeValue(price)}`);
     for (const k of Object.keys(price))
       if (!['input', 'output', 'cachedInput'].includes(k)) bad(`price of "${model}" has unknown key "${k}"`);
     const cachedInput = price.cachedInput ?? price.input;
@@ -202,7 +202,7 @@ function checkPrices(prices: unknown): Map<string, Required<ModelPrice>> {
       ['cachedInput', cachedInput],
     ] as const) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-        bad(`price.${k} of "${model}" must be a finite number >= 0 (USD per million tokens)`);
+        bad(`price.${k} of "${model}" must be a finite number >= 0 (USD per million tokens), got ${describeValue(v)}`);
     }
     out.set(model, { input: price.input, output: price.output, cachedInput });
   }
@@ -217,14 +217,14 @@ export function resolveCompletionOptions(o: CompletionOptions | undefined): {
   validateOptions({ completions: o }, { completions: SCHEMA });
   const c = o ?? {};
   if (c.names !== undefined && c.names !== 'default' && c.names !== 'otel')
-    bad(`completions.names must be 'default' or 'otel', got ${String(c.names)}`);
+    bad(`completions.names must be 'default' or 'otel', got ${describeValue(c.names)}`);
   const int = (name: string, v: number | undefined, def: number, min: number) => {
     const x = v ?? def;
-    if (!Number.isInteger(x) || x < min || x > 1e12) bad(`completions.${name} must be an integer >= ${min}`);
+    if (!Number.isInteger(x) || x < min || x > 1e12) bad(`completions.${name} must be an integer >= ${min}, got ${describeValue(x)}`);
     return x;
   };
   const maxCostUsd = c.maxCostUsd ?? 100_000;
-  if (!(maxCostUsd > 0 && Number.isFinite(maxCostUsd))) bad('completions.maxCostUsd must be a finite positive number');
+  if (!(maxCostUsd > 0 && Number.isFinite(maxCostUsd))) bad(`completions.maxCostUsd must be a finite positive number, got ${describeValue(maxCostUsd)}`);
   return {
     options: {
       otel: c.names === 'otel',

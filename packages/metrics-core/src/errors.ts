@@ -24,17 +24,36 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 ]);
 
 /**
- * Codes carried by {@link MetricsError}: a bad option, states that cannot be merged, or a synchronous call (such as
- * `PrometheusExporter.export()`) on an asynchronous source (a cluster aggregator).
+ * Every code a {@link MetricsError} carries. The core's: a bad option (`INVALID_OPTION`), states that cannot be
+ * merged (`INCOMPATIBLE_STATE`), a synchronous call (such as `PrometheusExporter.export()`) on an asynchronous
+ * source (`ASYNC_SOURCE`). `@gatewayz/metrics-remote-write`'s (its `RemoteWriteError` is a `MetricsError`): a 4xx
+ * other than 429 (`REJECTED`), a 5xx or 429 (`SERVER_ERROR`), no answer (`NETWORK`), the retries spent
+ * (`RETRIES_EXHAUSTED`), an open circuit breaker (`CIRCUIT_OPEN`), a snapshot that could not be read or encoded
+ * (`SNAPSHOT_FAILED`). They live here, in one union, so `err.code` is typed whichever package threw.
  */
-export type MetricsErrorCode = 'INVALID_OPTION' | 'INCOMPATIBLE_STATE' | 'ASYNC_SOURCE';
+export const METRICS_ERROR_CODES = Object.freeze([
+  'INVALID_OPTION',
+  'INCOMPATIBLE_STATE',
+  'ASYNC_SOURCE',
+  'REJECTED',
+  'SERVER_ERROR',
+  'NETWORK',
+  'RETRIES_EXHAUSTED',
+  'CIRCUIT_OPEN',
+  'SNAPSHOT_FAILED',
+] as const);
+
+/** Codes carried by {@link MetricsError}; see {@link METRICS_ERROR_CODES}. */
+export type MetricsErrorCode = (typeof METRICS_ERROR_CODES)[number];
 
 /** The name the core's own errors start with. */
 export const CORE_PACKAGE_NAME = '@gatewayz/metrics-core';
 
 /**
- * The one error class every gatewayz package throws, at configuration time only (never while recording).
- * The message starts with the throwing package's name: `@gatewayz/metrics-express: unknown option "adminTokn"; …`.
+ * The one error class every gatewayz package throws or rejects with: at configuration time (never while recording),
+ * and for a remote write that failed (`RemoteWriteError`, a subclass). The message starts with the throwing
+ * package's name and shows the value it got: `@gatewayz/metrics-express: unknown option "adminTokn"; …`.
+ * It is a `TypeError` because most of them are bad options, as Fastify's plugins throw them.
  */
 export class MetricsError extends TypeError {
   readonly code: MetricsErrorCode;

@@ -19,7 +19,7 @@ export {
   TOKEN_USAGE_BUCKETS,
 } from './completion.js';
 export type { DropReason, MetricsErrorCode } from './errors.js';
-export { DROP_REASONS, MetricsError } from './errors.js';
+export { DROP_REASONS, METRICS_ERROR_CODES, MetricsError } from './errors.js';
 export type { Exemplar, ExemplarInput } from './exemplar.js';
 export type { HealthReport, HealthStatus } from './health.js';
 export { evaluateHealth } from './health.js';
@@ -59,6 +59,6 @@ export { mergeStates, reviveState, summarizeLatency, summarizeState } from './st
 export type { TrackRequestOptions } from './track.js';
 export { getMetricsCollector, setMetricsCollector, statusOfError, tracked, trackRequest } from './track.js';
 export type { OptionKind, OptionRule, OptionSchema, OptionShape } from './validate.js';
-export { validateOptions } from './validate.js';
+export { describeValue, validateOptions } from './validate.js';
 export type { WindowView } from './window.js';
 export { emptyView, mergeViews } from './window.js';

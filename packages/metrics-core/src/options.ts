@@ -1,6 +1,6 @@
 import type { CompletionOptions } from './completion.js';
 import { MetricsError } from './errors.js';
-import { type OptionSchema, validateOptions } from './validate.js';
+import { describeValue, type OptionSchema, validateOptions } from './validate.js';
 
 /** Caps on distinct label values. Values past a cap fold into `__overflow__` and are counted. */
 export interface LabelLimits {
@@ -158,12 +158,14 @@ export function resolveHealth(h: HealthThresholds | undefined): Required<HealthT
   const out = { ...DEFAULT_HEALTH, ...defined(h) };
   for (const k of ['degradedErrorRate', 'unhealthyErrorRate'] as const) {
     const v = out[k];
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(`health.${k} must be a number in 0..1`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(`health.${k} must be a number in 0..1, got ${describeValue(v)}`);
   }
   if (out.degradedErrorRate > out.unhealthyErrorRate)
-    bad('health.degradedErrorRate must not exceed health.unhealthyErrorRate');
+    bad(
+      `health.degradedErrorRate must not exceed health.unhealthyErrorRate, got ${out.degradedErrorRate} > ${out.unhealthyErrorRate}`,
+    );
   if (typeof out.minRequests !== 'number' || !Number.isInteger(out.minRequests) || out.minRequests < 0) {
-    bad('health.minRequests must be a non-negative integer');
+    bad(`health.minRequests must be a non-negative integer, got ${describeValue(out.minRequests)}`);
   }
   return out;
 }
@@ -172,27 +174,27 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
   validateOptions(o, COLLECTOR_SCHEMA);
   const windowSeconds = o.windowSeconds ?? 300;
   if (typeof windowSeconds !== 'number' || !(windowSeconds > 0 && windowSeconds <= 86400)) {
-    bad('windowSeconds must be a number in (0, 86400]');
+    bad(`windowSeconds must be a number in (0, 86400], got ${describeValue(windowSeconds)}`);
   }
   const windowSlots = positiveInt('windowSlots', o.windowSlots ?? 5, 3600);
   const sketchScale = o.sketchScale ?? 6;
   if (!Number.isInteger(sketchScale) || sketchScale < 0 || sketchScale > 8)
-    bad('sketchScale must be an integer in 0..8');
+    bad(`sketchScale must be an integer in 0..8, got ${describeValue(sketchScale)}`);
   const buckets = o.histogramBuckets ?? DEFAULT_BUCKETS;
-  if (!Array.isArray(buckets) || buckets.length === 0) bad('histogramBuckets must be a non-empty array');
+  if (!Array.isArray(buckets) || buckets.length === 0) bad(`histogramBuckets must be a non-empty array, got ${describeValue(buckets)}`);
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i];
-    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0) bad('histogramBuckets must be finite positive numbers');
-    if (i > 0 && b <= buckets[i - 1]!) bad('histogramBuckets must be strictly ascending');
+    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0) bad(`histogramBuckets must be finite positive numbers, got ${describeValue(b)} at index ${i}`);
+    if (i > 0 && b <= buckets[i - 1]!) bad(`histogramBuckets must be strictly ascending, got ${b} after ${buckets[i - 1]}`);
   }
   const maxLatencySeconds = o.maxLatencySeconds ?? 86400;
   if (typeof maxLatencySeconds !== 'number' || !(maxLatencySeconds > 0 && Number.isFinite(maxLatencySeconds))) {
-    bad('maxLatencySeconds must be a finite positive number');
+    bad(`maxLatencySeconds must be a finite positive number, got ${describeValue(maxLatencySeconds)}`);
   }
   const limits = { ...DEFAULT_LIMITS, ...defined(o.limits) };
   for (const k of Object.keys(DEFAULT_LIMITS) as (keyof LabelLimits)[]) positiveInt(`limits.${k}`, limits[k], 100_000);
-  if (o.isErrorStatus !== undefined && typeof o.isErrorStatus !== 'function') bad('isErrorStatus must be a function');
-  if (o.now !== undefined && typeof o.now !== 'function') bad('now must be a function returning milliseconds');
+  if (o.isErrorStatus !== undefined && typeof o.isErrorStatus !== 'function') bad(`isErrorStatus must be a function, got ${describeValue(o.isErrorStatus)}`);
+  if (o.now !== undefined && typeof o.now !== 'function') bad(`now must be a function returning milliseconds, got ${describeValue(o.now)}`);
   return {
     windowSeconds,
     windowSlots,

@@ -1,4 +1,5 @@
 import { MetricsError } from './errors.js';
+import { describeValue } from './validate.js';
 
 /**
  * A mergeable log-bucket quantile sketch (DDSketch-style) whose buckets are exactly the
@@ -115,7 +116,7 @@ export class LogSketch {
 
   constructor(scale = 6, options: { wide?: boolean } = {}) {
     if (!Number.isInteger(scale) || scale < 0 || scale > 8) {
-      throw new MetricsError('INVALID_OPTION', 'sketch scale must be an integer in 0..8');
+      throw new MetricsError('INVALID_OPTION', `sketch scale must be an integer in 0..8, got ${describeValue(scale)}`);
     }
     tablesFor(scale);
     this.bits = scale | (options.wide === true ? WIDE : 0);
@@ -196,7 +197,10 @@ export class LogSketch {
   /** Adds every count of `other` into this sketch. Exact: merge(split(x)) equals sketch(x). */
   merge(other: LogSketch): this {
     if (other.scale !== this.scale)
-      throw new MetricsError('INCOMPATIBLE_STATE', 'cannot merge sketches of different scales');
+      throw new MetricsError(
+        'INCOMPATIBLE_STATE',
+        `cannot merge sketches of different scales, got scale ${other.scale} into scale ${this.scale}`,
+      );
     if (other.count === 0) return this;
     this.count += other.count;
     if (this.count > MAX_U32) this.widen();

@@ -1,6 +1,6 @@
 import { MetricsCollector } from './collector.js';
 import { MetricsError } from './errors.js';
-import { type OptionSchema, validateOptions } from './validate.js';
+import { describeValue, type OptionSchema, validateOptions } from './validate.js';
 
 const GLOBAL_KEY = Symbol.for('@gatewayz/metrics-core/collector');
 type GlobalSlot = { [GLOBAL_KEY]?: MetricsCollector };
@@ -61,10 +61,16 @@ const TRACK_SCHEMA: OptionSchema<TrackRequestOptions> = {
 function checkTrackOptions(options: TrackRequestOptions<any>): void {
   validateOptions(options, TRACK_SCHEMA);
   if (!options || typeof options.endpoint !== 'string') {
-    throw new MetricsError('INVALID_OPTION', 'trackRequest needs options with a string endpoint');
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `trackRequest needs options with a string endpoint, got ${options ? `endpoint ${describeValue(options.endpoint)}` : describeValue(options)}`,
+    );
   }
   if (options.collector !== undefined && typeof options.collector.startRequest !== 'function') {
-    throw new MetricsError('INVALID_OPTION', 'option "collector" must be a MetricsCollector');
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `option "collector" must be a MetricsCollector, got ${describeValue(options.collector)} without startRequest()`,
+    );
   }
 }
 
@@ -87,7 +93,9 @@ export function trackRequest<F extends (...args: any[]) => any>(
   options: TrackRequestOptions<Awaited<ReturnType<F>>>,
   fn: F,
 ): F {
-  if (typeof fn !== 'function') throw new MetricsError('INVALID_OPTION', 'trackRequest needs a function to wrap');
+  if (typeof fn !== 'function') {
+    throw new MetricsError('INVALID_OPTION', `trackRequest needs a function to wrap, got ${describeValue(fn)}`);
+  }
   checkTrackOptions(options);
   const { endpoint, provider, model } = options;
   const method = options.method ?? 'GET';
