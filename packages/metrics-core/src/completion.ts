@@ -192,7 +192,8 @@ function checkPrices(prices: unknown): Map<string, Required<ModelPrice>> {
   const out = new Map<string, Required<ModelPrice>>();
   for (const [model, p] of Object.entries(prices as Record<string, unknown>)) {
     const price = p as ModelPrice;
-    if (price === null || typeof price !== 'object') bad(`price of "${model}" must be { input, output, cachedInput? }, got ${describeValue(price)}`);
+    if (price === null || typeof price !== 'object')
+      bad(`price of "${model}" must be { input, output, cachedInput? }, got ${describeValue(price)}`);
     for (const k of Object.keys(price))
       if (!['input', 'output', 'cachedInput'].includes(k)) bad(`price of "${model}" has unknown key "${k}"`);
     const cachedInput = price.cachedInput ?? price.input;
@@ -220,11 +221,13 @@ export function resolveCompletionOptions(o: CompletionOptions | undefined): {
     bad(`completions.names must be 'default' or 'otel', got ${describeValue(c.names)}`);
   const int = (name: string, v: number | undefined, def: number, min: number) => {
     const x = v ?? def;
-    if (!Number.isInteger(x) || x < min || x > 1e12) bad(`completions.${name} must be an integer >= ${min}, got ${describeValue(x)}`);
+    if (!Number.isInteger(x) || x < min || x > 1e12)
+      bad(`completions.${name} must be an integer >= ${min}, got ${describeValue(x)}`);
     return x;
   };
   const maxCostUsd = c.maxCostUsd ?? 100_000;
-  if (!(maxCostUsd > 0 && Number.isFinite(maxCostUsd))) bad(`completions.maxCostUsd must be a finite positive number, got ${describeValue(maxCostUsd)}`);
+  if (!(maxCostUsd > 0 && Number.isFinite(maxCostUsd)))
+    bad(`completions.maxCostUsd must be a finite positive number, got ${describeValue(maxCostUsd)}`);
   return {
     options: {
       otel: c.names === 'otel',

@@ -158,7 +158,8 @@ export function resolveHealth(h: HealthThresholds | undefined): Required<HealthT
   const out = { ...DEFAULT_HEALTH, ...defined(h) };
   for (const k of ['degradedErrorRate', 'unhealthyErrorRate'] as const) {
     const v = out[k];
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(`health.${k} must be a number in 0..1, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+      bad(`health.${k} must be a number in 0..1, got ${describeValue(v)}`);
   }
   if (out.degradedErrorRate > out.unhealthyErrorRate)
     bad(
@@ -181,11 +182,14 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
   if (!Number.isInteger(sketchScale) || sketchScale < 0 || sketchScale > 8)
     bad(`sketchScale must be an integer in 0..8, got ${describeValue(sketchScale)}`);
   const buckets = o.histogramBuckets ?? DEFAULT_BUCKETS;
-  if (!Array.isArray(buckets) || buckets.length === 0) bad(`histogramBuckets must be a non-empty array, got ${describeValue(buckets)}`);
+  if (!Array.isArray(buckets) || buckets.length === 0)
+    bad(`histogramBuckets must be a non-empty array, got ${describeValue(buckets)}`);
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i];
-    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0) bad(`histogramBuckets must be finite positive numbers, got ${describeValue(b)} at index ${i}`);
-    if (i > 0 && b <= buckets[i - 1]!) bad(`histogramBuckets must be strictly ascending, got ${b} after ${buckets[i - 1]}`);
+    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0)
+      bad(`histogramBuckets must be finite positive numbers, got ${describeValue(b)} at index ${i}`);
+    if (i > 0 && b <= buckets[i - 1]!)
+      bad(`histogramBuckets must be strictly ascending, got ${b} after ${buckets[i - 1]}`);
   }
   const maxLatencySeconds = o.maxLatencySeconds ?? 86400;
   if (typeof maxLatencySeconds !== 'number' || !(maxLatencySeconds > 0 && Number.isFinite(maxLatencySeconds))) {
@@ -193,8 +197,10 @@ export function resolveOptions(o: MetricsCollectorOptions = {}): ResolvedOptions
   }
   const limits = { ...DEFAULT_LIMITS, ...defined(o.limits) };
   for (const k of Object.keys(DEFAULT_LIMITS) as (keyof LabelLimits)[]) positiveInt(`limits.${k}`, limits[k], 100_000);
-  if (o.isErrorStatus !== undefined && typeof o.isErrorStatus !== 'function') bad(`isErrorStatus must be a function, got ${describeValue(o.isErrorStatus)}`);
-  if (o.now !== undefined && typeof o.now !== 'function') bad(`now must be a function returning milliseconds, got ${describeValue(o.now)}`);
+  if (o.isErrorStatus !== undefined && typeof o.isErrorStatus !== 'function')
+    bad(`isErrorStatus must be a function, got ${describeValue(o.isErrorStatus)}`);
+  if (o.now !== undefined && typeof o.now !== 'function')
+    bad(`now must be a function returning milliseconds, got ${describeValue(o.now)}`);
   return {
     windowSeconds,
     windowSlots,
