@@ -1,4 +1,5 @@
 import {
+  describeValue,
   getMetricsCollector,
   type MetricsCollector,
   MetricsError,
@@ -285,9 +286,11 @@ export class RemoteWriter {
   private lastError: string | null = null;
 
   constructor(options: RemoteWriterOptions) {
-    if (options === undefined || options === null) throw invalid('options with a "url" are required');
+    if (options === undefined || options === null)
+      throw invalid(`options with a "url" are required, got ${describeValue(options)}`);
     validateOptions(options, OPTIONS, REMOTE_WRITE_PACKAGE);
-    if (typeof options.url !== 'string') throw invalid('option "url" is required (the receiver\'s remote-write URL)');
+    if (typeof options.url !== 'string')
+      throw invalid(`option "url" is required (the receiver's remote-write URL), got ${describeValue(options.url)}`);
     let url: URL;
     try {
       url = new URL(options.url);
@@ -304,7 +307,9 @@ export class RemoteWriter {
     }
     const collector = options.collector ?? getMetricsCollector();
     if (typeof collector?.state !== 'function') {
-      throw invalid('option "collector" must be a MetricsCollector (or any object with state())');
+      throw invalid(
+        `option "collector" must be a MetricsCollector (or any object with state()), got ${describeValue(collector)}`,
+      );
     }
     this.exporter = new PrometheusExporter(collector);
     this.intervalMs = positive(options, 'intervalSeconds', 15) * 1000;
@@ -326,12 +331,12 @@ export class RemoteWriter {
       if (!LABEL_NAME.test(k) || k.startsWith('__')) {
         throw invalid(`externalLabels: ${JSON.stringify(k)} is not a valid label name (and __ names are reserved)`);
       }
-      if (typeof v !== 'string') throw invalid(`externalLabels.${k} must be a string, got ${typeof v}`);
+      if (typeof v !== 'string') throw invalid(`externalLabels.${k} must be a string, got ${describeValue(v)}`);
     }
     this.headers = { ...(options.headers ?? {}) };
     for (const [k, v] of Object.entries(this.headers)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw invalid(`headers: ${JSON.stringify(k)} is not a header name`);
-      if (typeof v !== 'string') throw invalid(`headers.${k} must be a string, got ${typeof v}`);
+      if (typeof v !== 'string') throw invalid(`headers.${k} must be a string, got ${describeValue(v)}`);
     }
     if (options.bearerToken !== undefined) this.headers.Authorization = `Bearer ${options.bearerToken}`;
     if (options.basicAuth !== undefined) {

@@ -1,3 +1,16 @@
+import { RemoteWriteError } from '../remoteWriteError.js';
+
+/**
+ * What a malformed message throws. The writer reads only the exporter's own exposition, so this means a bug in
+ * one of the two: the snapshot fails (`SNAPSHOT_FAILED`, counted and reported) with where the bytes went wrong.
+ */
+function malformed(what: string, at: number, end: number): RemoteWriteError {
+  return new RemoteWriteError(
+    'SNAPSHOT_FAILED',
+    `could not decode the protobuf exposition: ${what} at byte ${at} of ${end}`,
+  );
+}
+
 /** A small protobuf reader over one message's bytes. Unknown fields are skipped by the caller with {@link skip}. */
 export class ProtoReader {
   pos: number;
@@ -21,13 +34,13 @@ export class ProtoReader {
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
+      if (this.pos >= this.end) throw malformed('truncated varint', this.pos, this.end);
       const b = this.buf[this.pos++]!;
       result += (b & 0x7f) * mul;
       if (b < 0x80) return result;
       mul *= 0x80;
     }
-    throw new Error('varint longer than 10 bytes');
+    throw malformed('varint longer than 10 bytes', this.pos, this.end);
   }
 
   /** A varint read as a signed int64 (two's complement), for int64 fields. */
@@ -42,7 +55,7 @@ export class ProtoReader {
   }
 
   double(): number {
-    if (this.pos + 8 > this.end) throw new Error('truncated double');
+    if (this.pos + 8 > this.end) throw malformed('truncated double', this.pos, this.end);
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
@@ -52,7 +65,7 @@ export class ProtoReader {
   sub(): ProtoReader {
     const len = this.varint();
     const start = this.pos;
-    if (start + len > this.end) throw new Error('truncated length-delimited field');
+    if (start + len > this.end) throw malformed(`length-delimited field of ${len} bytes past the end`, start, this.end);
     this.pos += len;
     return new ProtoReader(this.buf, start, start + len);
   }
@@ -73,7 +86,7 @@ export class ProtoReader {
     else if (wire === 1) this.pos += 8;
     else if (wire === 2) this.sub();
     else if (wire === 5) this.pos += 4;
-    else throw new Error(`unsupported wire type ${wire}`);
+    else throw malformed(`unsupported wire type ${wire}`, this.pos, this.end);
   }
 
   /** A repeated scalar that may come packed (wire 2) or one value per tag. */
