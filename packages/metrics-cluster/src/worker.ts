@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { parentPort } from 'node:worker_threads';
-import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
+import { describeValue, getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { CLUSTER_PACKAGE, invalidOption, WORKER_OPTIONS } from './internal/options.js';
-import { type ClusterReply, isRequest, TAG } from './protocol.js';
+import { type ClusterReply, isRequest, REPLY_TO, TAG } from './protocol.js';
 
 /** Anything a worker can answer on: `process` in a cluster worker, `parentPort` in a worker thread, or a MessagePort. */
 export interface MessageEndpoint {
@@ -26,10 +26,16 @@ export interface ServeWorkerMetricsOptions {
 export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () => void {
   validateOptions(options, WORKER_OPTIONS, CLUSTER_PACKAGE);
   const collector = options.collector ?? getMetricsCollector();
-  if (typeof collector.state !== 'function') throw invalidOption('option "collector" must be a MetricsCollector');
+  if (typeof collector?.state !== 'function') {
+    throw invalidOption(
+      `option "collector" must be a MetricsCollector, got ${describeValue(collector)} without state()`,
+    );
+  }
   let port = options.port;
   if (port !== undefined && (typeof port.on !== 'function' || typeof port.off !== 'function'))
-    throw invalidOption('option "port" must have on() and off() (a MessagePort, parentPort or process)');
+    throw invalidOption(
+      `option "port" must have on() and off() (a MessagePort, parentPort or process), got ${describeValue(port)} without ${typeof port.on !== 'function' ? 'on()' : 'off()'}`,
+    );
   let send: (m: ClusterReply) => void;
   if (port) {
     const p = port;
@@ -44,16 +50,18 @@ export function serveWorkerMetrics(options: ServeWorkerMetricsOptions = {}): () 
     port = pp as unknown as MessageEndpoint;
     send = (m) => pp.postMessage(m);
   } else {
-    throw invalidOption('serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port');
+    throw invalidOption(
+      'serveWorkerMetrics must run in a cluster worker or worker thread, or be given a port; got no port, in the primary or main thread',
+    );
   }
   const onMessage = (m: unknown) => {
     if (!isRequest(m)) return;
     if (m[TAG] === 'reset') {
       collector.reset();
-      send({ [TAG]: 'reset-done', id: m.id });
+      send({ [TAG]: REPLY_TO.reset, id: m.id });
       return;
     }
-    send({ [TAG]: 'state', id: m.id, state: JSON.stringify(collector.state()) });
+    send({ [TAG]: REPLY_TO.collect, id: m.id, state: JSON.stringify(collector.state()) });
   };
   port.on('message', onMessage);
   const unref = (port as { unref?: () => void }).unref;

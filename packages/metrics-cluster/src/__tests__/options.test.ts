@@ -2,6 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
 import { ClusterAggregator, serveWorkerMetrics } from '../index.js';
+import { isReply, isRequest, REPLY_KINDS, REPLY_TO, REQUEST_KINDS, TAG } from '../protocol.js';
 
 function thrown(f: () => unknown): MetricsError {
   try {
@@ -53,8 +54,11 @@ describe('serveWorkerMetrics options', () => {
       expect(thrown(() => serveWorkerMetrics({ collector: 5, port: port1 } as never)).message).toBe(
         `${P}option "collector" must be an object, got the number 5`,
       );
+      expect(thrown(() => serveWorkerMetrics({ collector: {}, port: port1 } as never)).message).toBe(
+        `${P}option "collector" must be a MetricsCollector, got an object without state()`,
+      );
       expect(thrown(() => serveWorkerMetrics({ port: {} } as never)).message).toBe(
-        `${P}option "port" must have on() and off() (a MessagePort, parentPort or process)`,
+        `${P}option "port" must have on() and off() (a MessagePort, parentPort or process), got an object without on()`,
       );
       const stop = serveWorkerMetrics({ collector: new MetricsCollector(), port: port1 });
       stop();
@@ -62,5 +66,17 @@ describe('serveWorkerMetrics options', () => {
       port1.close();
       port2.close();
     }
+  });
+});
+
+describe('the cluster protocol: one list of message kinds', () => {
+  it('knows each request and reply kind, and nothing else', () => {
+    for (const kind of REQUEST_KINDS) expect(isRequest({ [TAG]: kind, id: 1 }), kind).toBe(true);
+    for (const kind of Object.values(REPLY_TO)) expect(isReply({ [TAG]: kind, id: 1 }), kind).toBe(true);
+    expect([...REPLY_KINDS].sort()).toEqual(Object.values(REPLY_TO).sort());
+    for (const m of [{ [TAG]: 'state', id: 1 }, { [TAG]: 'collec', id: 1 }, { type: 'collect' }, null, 'collect'])
+      expect(isRequest(m), JSON.stringify(m)).toBe(false);
+    for (const m of [{ [TAG]: 'collect', id: 1 }, { [TAG]: 'reset_done', id: 1 }, undefined])
+      expect(isReply(m), JSON.stringify(m)).toBe(false);
   });
 });
