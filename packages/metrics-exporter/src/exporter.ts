@@ -1,15 +1,17 @@
 import type { HealthThresholds } from '@gatewayz/metrics-core';
 import {
   type CollectorState,
+  describeValue,
   MetricsError,
   type MetricsSnapshot,
   summarizeState,
   validateOptions,
 } from '@gatewayz/metrics-core';
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
-import { type FamilyWriter, partsOf, type RefusalReason, walkFamilies } from './internal/walk.js';
+import { type FamilyWriter, partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
 import { ProtobufWriter, protobufSlices } from './protobufFormat.js';
+import type { RefusalCounts, RefusalReason } from './refusals.js';
 import { type ExporterSelfState, GroupedTextWriter, joinPaced, renderText, timedChunks } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds (GC pauses come on top). */
@@ -51,7 +53,7 @@ export class PrometheusExporter {
   readonly source: MetricsSource;
   private readonly options: Required<PrometheusExporterOptions>;
   /** Counters the exporter owns, rendered as `gatewayz_metrics_admin_refusals_total`. */
-  readonly self: ExporterSelfState = { refusals: {} };
+  readonly self: ExporterSelfState & { refusals: RefusalCounts } = { refusals: {} };
   /**
    * Per format: the render in progress, kept after it settles only while `cacheMs` has not passed since it
    * began. A failed render is dropped at once, so the next scrape renders again.
@@ -60,7 +62,9 @@ export class PrometheusExporter {
 
   constructor(source: MetricsSource, options: PrometheusExporterOptions = {}) {
     if (!source || typeof source.state !== 'function') {
-      throw invalidOption('PrometheusExporter needs a MetricsCollector (or any object with state())');
+      throw invalidOption(
+        `PrometheusExporter needs a MetricsCollector (or any object with state()), got ${describeValue(source)}`,
+      );
     }
     validateOptions(options, EXPORTER_OPTIONS, EXPORTER_PACKAGE);
     const cacheMs = options.cacheMs ?? 0;

@@ -11,7 +11,7 @@ import {
   renderAppendedText,
 } from './internal/appended.js';
 import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
-import type { RefusalReason } from './internal/walk.js';
+import type { RefusalReason } from './refusals.js';
 import { acceptsGzip, type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
 
 /** A request in plain values, as every adapter can produce it. */

@@ -1,4 +1,4 @@
-import { getMetricsCollector, validateOptions } from '@gatewayz/metrics-core';
+import { describeValue, getMetricsCollector, validateOptions } from '@gatewayz/metrics-core';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import type { MetricFamilyInfo } from './families.js';
 import { formatValue } from './internal/escape.js';
@@ -93,7 +93,9 @@ export function registerPromClientMetrics(
   options: PromClientMetricsOptions = {},
 ): () => void {
   if (!registry || typeof registry.registerMetric !== 'function') {
-    throw invalidOption('registerPromClientMetrics needs a prom-client Registry');
+    throw invalidOption(
+      `registerPromClientMetrics needs a prom-client Registry (with registerMetric()), got ${describeValue(registry)}`,
+    );
   }
   validateOptions(options, PROM_CLIENT_OPTIONS, EXPORTER_PACKAGE);
   const exporter = options.exporter ?? new PrometheusExporter(options.collector ?? getMetricsCollector());

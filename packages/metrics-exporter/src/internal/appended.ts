@@ -1,6 +1,7 @@
 import type { MetricsSource } from '../exporter.js';
 import { METRIC_FAMILIES } from '../families.js';
 import type { ExpositionFormat, ScrapeFormat } from '../negotiate.js';
+import type { AppendRefusalReason } from '../refusals.js';
 import { type ParsedFamily, parseExposition } from './parseExposition.js';
 import { dropClashes, renderParsedProtobuf, renderParsedText, reservedNames } from './renderParsed.js';
 
@@ -14,7 +15,7 @@ export const APPEND_REASONS = {
   invalidLine: 'append_invalid_line',
   /** `append` did not settle within `appendTimeoutMs`: the scrape carries only our families. */
   timeout: 'append_timeout',
-} as const;
+} as const satisfies Record<string, AppendRefusalReason>;
 
 /** How long a scrape waits for `append` by default, in milliseconds (Prometheus' own scrape timeout is 10 s). */
 export const DEFAULT_APPEND_TIMEOUT_MS = 5000;
@@ -56,7 +57,7 @@ function ourNames(): ReadonlySet<string> {
 export async function readAppended(
   append: (format: ExpositionFormat) => string | Promise<string>,
   format: ScrapeFormat,
-  count: (reason: (typeof APPEND_REASONS)[keyof typeof APPEND_REASONS], n: number) => void,
+  count: (reason: AppendRefusalReason, n: number) => void,
   timeoutMs: number = DEFAULT_APPEND_TIMEOUT_MS,
   declared: readonly { name: string; type: 'counter' | 'gauge' | 'histogram' }[] = [],
 ): Promise<ParsedFamily[]> {
