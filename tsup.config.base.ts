@@ -10,6 +10,9 @@ export function packageConfig(overrides: Options = {}) {
     clean: true,
     target: 'node20',
     treeshake: true,
+    // For CJS too (tsup splits only ESM by default): with several entries, each module goes into exactly one
+    // output file, so that module state (a WeakMap, a cache) has one copy for every entry that require()s it.
+    splitting: true,
     ...overrides,
   });
 }

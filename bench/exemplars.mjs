@@ -7,7 +7,7 @@
 // Bounded: N calls per round, ROUNDS rounds per case.
 
 const { MetricsCollector } = await import('@gatewayz/metrics-core');
-const { resolveHttpMetricsOptions } = await import('@gatewayz/metrics-exporter');
+const { resolveHttpMetricsOptions } = await import('@gatewayz/metrics-exporter/node');
 const { EventEmitter } = await import('node:events');
 
 const N = 300_000;

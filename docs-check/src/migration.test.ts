@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { createMetricsHandlers, writeNodeResponse } from '@gatewayz/metrics-exporter';
+import { createMetricsHandlers } from '@gatewayz/metrics-exporter';
+import { writeNodeResponse } from '@gatewayz/metrics-exporter/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractSnippets, ROOT, runSnippet } from './snippets.js';
 

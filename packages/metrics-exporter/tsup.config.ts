@@ -1,3 +1,6 @@
 import { packageConfig } from '../../tsup.config.base.js';
 
-export default packageConfig();
+// One file per entry point (`.`, `./node`, `./dashboard`); what they share goes into chunks (see `splitting`).
+export default packageConfig({
+  entry: { index: 'src/index.ts', node: 'src/entries/node.ts', dashboard: 'src/entries/dashboard.ts' },
+});

@@ -1,5 +1,6 @@
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { type HttpMetricsOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '@gatewayz/metrics-exporter';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '@gatewayz/metrics-exporter';
+import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCases } from './clientConformance.js';
 import { exemplarCases } from './exemplarConformance.js';

@@ -39,7 +39,14 @@ export const BAD_ADAPTER_OPTIONS: readonly { name: string; options: Record<strin
   {
     name: 'dashboard that is a string',
     options: { dashboard: 'yes' },
-    message: 'option "dashboard" must be a boolean or an object, got the string "yes"',
+    message:
+      'option "dashboard" takes the page of metricsDashboard() from "@gatewayz/metrics-exporter/dashboard" (dashboard: metricsDashboard({ title })), got the string "yes"',
+  },
+  {
+    name: 'dashboard: true (the option of earlier versions)',
+    options: { dashboard: true },
+    message:
+      'option "dashboard" takes the page of metricsDashboard() from "@gatewayz/metrics-exporter/dashboard" (dashboard: metricsDashboard({ title })), got the boolean true',
   },
   {
     name: 'protobuf that is a string',

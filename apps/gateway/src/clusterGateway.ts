@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterAggregator, serveWorkerMetrics } from '@gatewayz/metrics-cluster';
-import { createMetricsHandlers, writeNodeResponse } from '@gatewayz/metrics-exporter';
+import { createMetricsHandlers } from '@gatewayz/metrics-exporter';
+import { writeNodeResponse } from '@gatewayz/metrics-exporter/node';
 import type { Gateway } from './gateway.js';
 import { type Listening, listenNode } from './internal/listen.js';
 

@@ -1,5 +1,6 @@
 import { getMetricsCollector, type MetricsCollector } from '@gatewayz/metrics-core';
-import type { DashboardOptions, HttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import { type DashboardOptions, metricsDashboard } from '@gatewayz/metrics-exporter/dashboard';
+import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter/node';
 import { BillingClient } from './billingClient.js';
 import { startBillingServer } from './billingServer.js';
 import { expressServer } from './frameworks/expressServer.js';
@@ -236,7 +237,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         adminToken: options.metricsReset === false ? null : adminToken,
         // Exactly these two paths: string excludes match prefixes, which would hide `/healthz/x.php` scans.
         exclude: EXCLUDED_PATHS,
-        dashboard: { title: `gatewayz demo gateway (${framework})`, ...options.dashboard },
+        // The adapter serves the page, its assets and its security headers (CSP, nosniff, no referrer).
+        dashboard: metricsDashboard({ title: `gatewayz demo gateway (${framework})`, ...options.dashboard }),
         ...(options.scrapeAuth !== undefined && { scrapeAuth: options.scrapeAuth }),
         ...(options.metricsCacheMs !== undefined && { cacheMs: options.metricsCacheMs }),
       },

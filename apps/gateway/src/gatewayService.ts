@@ -1,5 +1,5 @@
 import type { MetricsCollector } from '@gatewayz/metrics-core';
-import { secretsEqual } from '@gatewayz/metrics-exporter';
+import { checkBearer } from '@gatewayz/metrics-exporter';
 import type { BillingClient } from './billingClient.js';
 import type { GatewayDatabase } from './gatewayDatabase.js';
 import { type ChatCompletionRequest, parseChatCompletionRequest, tenantOf } from './openAiRequest.js';
@@ -439,10 +439,11 @@ export class GatewayService {
         'admin routes are disabled: start the gateway with METRICS_ADMIN_TOKEN set, then send Authorization: Bearer <token>',
       );
     }
-    const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
-    if (!m)
+    // The check `POST /metrics/reset` makes with the same token, not a copy of it.
+    const check = checkBearer(authorization, token);
+    if (check === 'missing')
       throw new GatewayError(401, 'unauthorized', 'admin routes need Authorization: Bearer <METRICS_ADMIN_TOKEN>');
-    if (!secretsEqual(m[1]!, token)) throw new GatewayError(403, 'forbidden', 'invalid admin token');
+    if (check === 'wrong') throw new GatewayError(403, 'forbidden', 'invalid admin token');
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { bearerCredentials } from '@gatewayz/metrics-exporter';
 import type { ChatMessage } from './providerClient.js';
 import { GatewayError } from './reply.js';
 
@@ -97,13 +98,13 @@ export function parseChatCompletionRequest(body: string | undefined, maxChars: n
  * hex digits of its SHA-256 (never the key itself). A request without `Authorization: Bearer <key>` is a 401.
  */
 export function tenantOf(authorization: string | undefined): string {
-  const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
-  if (!m) {
+  const key = bearerCredentials(authorization);
+  if (key === undefined) {
     throw new GatewayError(
       401,
       'missing_api_key',
       "You didn't provide an API key: send Authorization: Bearer <key>. The demo accepts any key; its hash is the tenant.",
     );
   }
-  return createHash('sha256').update(m[1]!).digest('hex').slice(0, 16);
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }

@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 /** RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const TOKEN_CHAR = /[A-Za-z0-9\-._~+/]/;
@@ -32,3 +34,38 @@ export function bearerTokenProblem(token: string): string | undefined {
 
 /** What `bearerTokenProblem` accepts, for error messages. */
 export const BEARER_TOKEN_CHARACTERS = 'A-Z, a-z, 0-9, "-", ".", "_", "~", "+", "/" and trailing "="';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time equality of two secrets (compares equal-length SHA-256 digests). */
+export function secretsEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The credentials of an `Authorization: <scheme> <credentials>` header; the scheme is case-insensitive. */
+export function authorizationCredentials(
+  authorization: string | undefined,
+  scheme: 'bearer' | 'basic',
+): string | undefined {
+  if (!authorization) return undefined;
+  const m = /^(\S+)[ \t]+(\S+)[ \t]*$/.exec(authorization);
+  return m && m[1]!.toLowerCase() === scheme ? m[2] : undefined;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme in any case), or `undefined` without one. */
+export function bearerCredentials(authorization: string | undefined): string | undefined {
+  return authorizationCredentials(authorization, 'bearer');
+}
+
+/** What {@link checkBearer} found: the right token, no bearer token at all (a 401), or another one (a 403). */
+export type BearerCheck = 'ok' | 'missing' | 'wrong';
+
+/**
+ * Checks an `Authorization` header against `token` as `POST /metrics/reset` does: the bearer credentials,
+ * compared in constant time. For an app's own admin routes guarded by the same token.
+ */
+export function checkBearer(authorization: string | undefined, token: string): BearerCheck {
+  const given = bearerCredentials(authorization);
+  if (given === undefined) return 'missing';
+  return secretsEqual(given, token) ? 'ok' : 'wrong';
+}

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { MetricsError, type MetricsSnapshot } from '@gatewayz/metrics-core';
+import { MetricsError, type MetricsSnapshot, type OptionSchema, validateOptions } from '@gatewayz/metrics-core';
 import { DashboardHistory, type DashboardPoint, MAX_HISTORY_POINTS, startSampling } from './dashboardHistory.js';
 import { DASHBOARD_SCRIPT } from './dashboardScript.js';
 import { DASHBOARD_STYLESHEET } from './dashboardStyle.js';
-import type { MetricsResponse } from './handlers.js';
+import type { DashboardPage, DashboardRoutes, MetricsResponse } from './handlers.js';
 
-/** The `dashboard` option of the handlers and adapters, when it is an object. */
+/** The options of {@link metricsDashboard}. */
 export interface DashboardOptions {
   /** How often the page polls `{prefix}/json`, in milliseconds (100 to 3 600 000). @default 1000 */
   intervalMs?: number;
@@ -25,6 +25,14 @@ export interface DashboardOptions {
 }
 
 const PACKAGE = '@gatewayz/metrics-exporter';
+
+// Here, not in internal/options.ts: an app that never serves the page loads none of this.
+const DASHBOARD_OPTIONS: OptionSchema<DashboardOptions> = {
+  intervalMs: 'number',
+  title: 'string',
+  historySeconds: 'number',
+  historyIntervalMs: 'number',
+};
 
 /** The page's CSP: no inline script or style, nothing but its own origin. */
 export const DASHBOARD_CSP =
@@ -101,15 +109,6 @@ function checkNumber(name: string, v: unknown, min: number, max: number, fallbac
   return v;
 }
 
-/** What the handlers need from the dashboard: its paths and a responder for each. */
-export interface Dashboard {
-  /** `{prefix}/dashboard` and the paths below it. */
-  readonly paths: readonly string[];
-  readonly history: DashboardHistory | undefined;
-  /** The response for one of {@link paths} (query string ignored), after the handlers' method and auth checks. */
-  respond(path: string, ifNoneMatch: string | undefined): MetricsResponse;
-}
-
 interface Asset {
   body: string;
   type: string;
@@ -125,14 +124,19 @@ const SCRIPT = asset(DASHBOARD_SCRIPT, 'text/javascript; charset=utf-8');
 const STYLESHEET = asset(DASHBOARD_STYLESHEET, 'text/css; charset=utf-8');
 
 /**
- * Validates the `dashboard` option object and builds the page, its assets and its history ring, whose
- * sampler starts here (only when the dashboard is enabled).
+ * The live HTML dashboard, for the `dashboard` option of `createMetricsHandlers` and of every adapter: served at
+ * `GET {prefix}/dashboard`, it polls `{prefix}/json` and draws at once from a history the server keeps. Only an
+ * app that imports it loads the page, its script and its stylesheet. Options are checked here; the history's
+ * sampler starts when handlers serve the page.
+ *
+ * ```ts
+ * import { metricsDashboard } from '@gatewayz/metrics-exporter/dashboard';
+ * app.use(expressMetrics({ dashboard: metricsDashboard({ title: 'my gateway' }) }));
+ * ```
  */
-export function createDashboard(
-  prefix: string,
-  options: DashboardOptions,
-  snapshot: () => Promise<MetricsSnapshot>,
-): Dashboard {
+export function metricsDashboard(options: DashboardOptions = {}): DashboardPage {
+  // Checked as the handlers' option, so that messages name it as users know it: `dashboard.title`.
+  validateOptions({ dashboard: options }, { dashboard: DASHBOARD_OPTIONS }, PACKAGE);
   const intervalMs = checkNumber('intervalMs', options.intervalMs, 100, 3_600_000, 1000);
   const historySeconds = checkNumber('historySeconds', options.historySeconds, 0, 366 * 86_400, 900);
   const historyIntervalMs = checkNumber('historyIntervalMs', options.historyIntervalMs, 50, 3_600_000, 5000);
@@ -147,6 +151,24 @@ export function createDashboard(
       PACKAGE,
     );
   }
+  const settings: PageSettings = { title: options.title, intervalMs, historySeconds, historyIntervalMs, capacity };
+  return { serve: (prefix, snapshot) => servePage(prefix, snapshot, settings) };
+}
+
+interface PageSettings {
+  title: string | undefined;
+  intervalMs: number;
+  historySeconds: number;
+  historyIntervalMs: number;
+  capacity: number;
+}
+
+/** The page, its assets and its history ring for handlers at `prefix`, whose sampler starts here. */
+function servePage(
+  prefix: string,
+  snapshot: () => Promise<MetricsSnapshot>,
+  { intervalMs, historySeconds, historyIntervalMs, capacity, title }: PageSettings,
+): DashboardRoutes {
   const history = capacity > 0 ? new DashboardHistory(capacity, snapshot) : undefined;
   if (history) startSampling(history, historyIntervalMs);
 
@@ -157,7 +179,7 @@ export function createDashboard(
       intervalMs,
       historySeconds: historySeconds || (intervalMs * 120) / 1000,
       points,
-      ...(options.title !== undefined && { title: options.title }),
+      ...(title !== undefined && { title }),
     });
   const headers = (type: string, extra: Record<string, string> = {}): Record<string, string> => ({
     'content-type': type,
@@ -177,7 +199,6 @@ export function createDashboard(
   };
   return {
     paths: [base, `${base}/dashboard.js`, `${base}/dashboard.css`, `${base}/history`],
-    history,
     respond(path, ifNoneMatch) {
       switch (stripQuery(path)) {
         case `${base}/dashboard.js`:

@@ -1,7 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { gzip, constants as zlibConstants } from 'node:zlib';
-import { getMetricsCollector, type MetricsCollector, validateOptions } from '@gatewayz/metrics-core';
-import { createDashboard, type DashboardOptions } from './dashboard.js';
+import {
+  getMetricsCollector,
+  type MetricsCollector,
+  type MetricsSnapshot,
+  validateOptions,
+} from '@gatewayz/metrics-core';
+import { authorizationCredentials, checkBearer, secretsEqual } from './bearerToken.js';
 import { type MetricsSource, PrometheusExporter } from './exporter.js';
 import {
   DEFAULT_APPEND_TIMEOUT_MS,
@@ -10,9 +14,15 @@ import {
   renderAppendedProtobuf,
   renderAppendedText,
 } from './internal/appended.js';
-import { checkBearerToken, EXPORTER_PACKAGE, HANDLERS_OPTIONS, invalidOption } from './internal/options.js';
-import type { RefusalReason } from './refusals.js';
+import {
+  checkBearerToken,
+  checkDashboard,
+  EXPORTER_PACKAGE,
+  HANDLERS_OPTIONS,
+  invalidOption,
+} from './internal/options.js';
 import { acceptsGzip, type ExpositionFormat, negotiateScrapeFormat } from './negotiate.js';
+import type { RefusalReason } from './refusals.js';
 
 /** A request in plain values, as every adapter can produce it. */
 export interface MetricsRequest {
@@ -28,6 +38,24 @@ export interface MetricsResponse {
   headers: Record<string, string>;
   /** Text, or bytes for the protobuf exposition. */
   body: string | Buffer;
+}
+
+/**
+ * A page the handlers serve at `GET {prefix}/dashboard` and below it: what `metricsDashboard()` from
+ * `@gatewayz/metrics-exporter/dashboard` returns. The handlers take it as a value, so that an app without a
+ * dashboard never loads one.
+ */
+export interface DashboardPage {
+  /** Called once by each `createMetricsHandlers` that serves the page, with its prefix and its snapshot reader. */
+  serve(prefix: string, snapshot: () => Promise<MetricsSnapshot>): DashboardRoutes;
+}
+
+/** A served {@link DashboardPage}: its paths, and the answer for each. */
+export interface DashboardRoutes {
+  /** `{prefix}/dashboard` and the paths below it. */
+  readonly paths: readonly string[];
+  /** The response for one of {@link paths} (query string ignored), after the handlers' method and auth checks. */
+  respond(path: string, ifNoneMatch: string | undefined): MetricsResponse;
 }
 
 export interface MetricsHandlersOptions {
@@ -69,9 +97,10 @@ export interface MetricsHandlersOptions {
   /**
    * Serve a live HTML dashboard at `GET {prefix}/dashboard` that polls `{prefix}/json`, with its script,
    * stylesheet and server-side history (`{prefix}/dashboard/dashboard.js`, `dashboard.css`, `history`), all
-   * with the auth of the JSON view. `true` takes the defaults of {@link DashboardOptions}. @default false
+   * with the auth of the JSON view: `dashboard: metricsDashboard()` (from `@gatewayz/metrics-exporter/dashboard`).
+   * @default undefined (no dashboard; `{prefix}/dashboard` is a 404)
    */
-  dashboard?: boolean | DashboardOptions;
+  dashboard?: DashboardPage;
   /**
    * Answer Prometheus' protobuf Accept header with delimited `MetricFamily` messages, which carry
    * `http_request_duration_seconds` as a native histogram. With `append`, the appended families are
@@ -119,13 +148,6 @@ export interface MetricsHandlers {
 
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time equality of two secrets (compares equal-length SHA-256 digests). */
-export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 const JSON_TYPE = 'application/json; charset=utf-8';
 const json = (status: number, body: unknown, extra: Record<string, string> = {}): MetricsResponse => ({
   status,
@@ -143,14 +165,8 @@ function header(req: MetricsRequest, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** The credentials of an `Authorization: <scheme> <credentials>` header; the scheme is case-insensitive. */
-function credentials(req: MetricsRequest, scheme: 'bearer' | 'basic'): string | undefined {
-  const auth = header(req, 'authorization');
-  if (!auth) return undefined;
-  const m = /^(\S+)[ \t]+(\S+)[ \t]*$/.exec(auth);
-  return m && m[1]!.toLowerCase() === scheme ? m[2] : undefined;
-}
-const bearer = (req: MetricsRequest) => credentials(req, 'bearer');
+const credentials = (req: MetricsRequest, scheme: 'bearer' | 'basic') =>
+  authorizationCredentials(header(req, 'authorization'), scheme);
 
 /** Smallest body worth compressing. */
 const GZIP_MIN_BYTES = 1024;
@@ -166,6 +182,7 @@ const withoutEof = (s: string) => (s.endsWith(EOF) ? s.slice(0, -EOF.length) : s
 
 /** Builds the framework-neutral handlers behind `/metrics`, `/metrics/json`, `/metrics/health` and `/metrics/reset`. */
 export function createMetricsHandlers(options: MetricsHandlersOptions = {}): MetricsHandlers {
+  checkDashboard((options as { dashboard?: unknown } | null)?.dashboard);
   validateOptions(options, HANDLERS_OPTIONS, EXPORTER_PACKAGE);
   if (options.exporter !== undefined && typeof options.exporter.exportAsyncBuffer !== 'function')
     throw invalidOption('option "exporter" must be a PrometheusExporter');
@@ -208,10 +225,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     throw invalidOption(`appendTimeoutMs must be a number of milliseconds above 0, got ${appendTimeoutMs}`);
   }
 
-  const dash = options.dashboard;
-  const dashboardPage = dash
-    ? createDashboard(prefix, typeof dash === 'object' ? dash : {}, () => exporter.snapshotAsync())
-    : undefined;
+  const dashboardPage = options.dashboard?.serve(prefix, () => exporter.snapshotAsync());
 
   const onlyGet = (req: MetricsRequest): MetricsResponse | undefined =>
     req.method === 'GET' || req.method === 'HEAD'
@@ -220,7 +234,7 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
 
   const scrapeAllowed = (req: MetricsRequest): MetricsResponse | undefined => {
     if (!scrapeAuth) return undefined;
-    const b = bearer(req);
+    const b = credentials(req, 'bearer');
     if (scrapeAuth.bearerToken && b !== undefined && secretsEqual(b, scrapeAuth.bearerToken)) return undefined;
     const basic = credentials(req, 'basic');
     if (basicExpected && basic !== undefined && secretsEqual(basic, basicExpected)) return undefined;
@@ -348,12 +362,12 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
         exporter.countRefusal('disabled');
         return json(403, { error: 'reset is disabled: no admin token is configured' });
       }
-      const given = bearer(req);
-      if (given === undefined) {
+      const check = checkBearer(header(req, 'authorization'), token);
+      if (check === 'missing') {
         exporter.countRefusal('missing_token');
         return json(401, { error: 'missing bearer token' }, { 'www-authenticate': 'Bearer realm="metrics-admin"' });
       }
-      if (!secretsEqual(given, token)) {
+      if (check === 'wrong') {
         exporter.countRefusal('wrong_token');
         return json(403, { error: 'invalid token' });
       }

@@ -12,7 +12,13 @@ import {
   type MetricsHandlersOptions,
   type MetricsResponse,
 } from './handlers.js';
-import { HANDLERS_OPTIONS, HTTP_METRICS_OPTIONS, invalidOption, pickOptions } from './internal/options.js';
+import {
+  checkDashboard,
+  HANDLERS_OPTIONS,
+  HTTP_METRICS_OPTIONS,
+  invalidOption,
+  pickOptions,
+} from './internal/options.js';
 import { requestExemplar } from './internal/traceContext.js';
 
 /** Extra labels for the current request. */
@@ -184,6 +190,7 @@ export function resolveHttpMetricsOptions<Req>(
   options: HttpMetricsOptions<Req> = {},
   packageName = '@gatewayz/metrics-exporter',
 ): HttpMetrics<Req> {
+  checkDashboard((options as { dashboard?: unknown } | null)?.dashboard, packageName);
   validateOptions(options, HTTP_METRICS_OPTIONS, packageName);
   const { exclude, labels, unmatchedLabel = '__unmatched__', exemplars = true } = options;
   if (unmatchedLabel === '') throw invalidOption('unmatchedLabel must be a non-empty string', packageName);

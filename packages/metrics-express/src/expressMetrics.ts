@@ -4,7 +4,7 @@ import {
   resolveHttpMetricsOptions,
   type TrackedRequest,
   writeNodeResponse,
-} from '@gatewayz/metrics-exporter';
+} from '@gatewayz/metrics-exporter/node';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 
 /** Options of {@link expressMetrics}; the `labels` hook receives the Express `req`. */

@@ -1,4 +1,4 @@
-export type { ExcludeOption, MetricsLabels } from '@gatewayz/metrics-exporter';
-export { getMetricsLabels, setMetricsLabels } from '@gatewayz/metrics-exporter';
+export type { ExcludeOption, MetricsLabels } from '@gatewayz/metrics-exporter/node';
+export { getMetricsLabels, setMetricsLabels } from '@gatewayz/metrics-exporter/node';
 export type { ExpressMetricsOptions } from './expressMetrics.js';
 export { expressMetrics } from './expressMetrics.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpMetricsOptions, markRequestError, resolveHttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import { type HttpMetricsOptions, markRequestError, resolveHttpMetricsOptions } from '@gatewayz/metrics-exporter/node';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 

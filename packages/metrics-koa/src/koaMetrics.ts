@@ -3,7 +3,7 @@ import {
   markRequestError,
   resolveHttpMetricsOptions,
   type TrackedRequest,
-} from '@gatewayz/metrics-exporter';
+} from '@gatewayz/metrics-exporter/node';
 import type { Context, Middleware } from 'koa';
 
 /** Options of {@link koaMetrics}; the `labels` hook receives the Koa `ctx`. */

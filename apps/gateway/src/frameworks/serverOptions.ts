@@ -1,5 +1,5 @@
 import type { MetricsCollector } from '@gatewayz/metrics-core';
-import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter';
+import type { HttpMetricsOptions } from '@gatewayz/metrics-exporter/node';
 import type { ServerTimeouts } from '../internal/listen.js';
 import type { Route } from '../routes.js';
 

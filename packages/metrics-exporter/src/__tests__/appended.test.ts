@@ -11,9 +11,10 @@ import {
   Summary,
 } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetricsHandlers, PROTOBUF_CONTENT_TYPE } from '../index.js';
+import { createMetricsHandlers } from '../index.js';
 import { type ParsedFamily, parseExposition as parseAppended } from '../internal/parseExposition.js';
 import { renderParsedText } from '../internal/renderParsed.js';
+import { PROTOBUF_CONTENT_TYPE } from '../negotiate.js';
 import { parseExposition } from './helpers/exposition.js';
 import { decodeDelimited } from './helpers/protobuf.js';
 

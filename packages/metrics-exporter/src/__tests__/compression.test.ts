@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createMetricsHandlers, type MetricsRequest, writeNodeResponse } from '../index.js';
+import { writeNodeResponse } from '../entries/node.js';
+import { createMetricsHandlers, type MetricsRequest } from '../index.js';
 import { acceptsGzip } from '../negotiate.js';
 import { populatedCollector } from './helpers/fixtures.js';
 

@@ -2,7 +2,8 @@ import { MetricsCollector, MetricsError, type MetricsSnapshot } from '@gatewayz/
 import { describe, expect, it } from 'vitest';
 import { DashboardHistory, type DashboardPoint, MAX_HISTORY_POINTS } from '../dashboardHistory.js';
 import { DASHBOARD_SCRIPT } from '../dashboardScript.js';
-import { createMetricsHandlers, DASHBOARD_CSP, dashboardHtml, type MetricsHandlers } from '../index.js';
+import { DASHBOARD_CSP, dashboardHtml, metricsDashboard } from '../entries/dashboard.js';
+import { createMetricsHandlers, type MetricsHandlers, PrometheusExporter } from '../index.js';
 
 // The page itself is exercised in headless Chromium by apps/gateway's dashboard.browser.test.ts.
 
@@ -69,7 +70,12 @@ describe('routes', () => {
 
   it('serve the page under a strict CSP with no unsafe-inline, and the assets with their content types', async () => {
     const collector = new MetricsCollector();
-    const on = createMetricsHandlers({ collector, adminToken: null, prefix: '/m', dashboard: { intervalMs: 500 } });
+    const on = createMetricsHandlers({
+      collector,
+      adminToken: null,
+      prefix: '/m',
+      dashboard: metricsDashboard({ intervalMs: 500 }),
+    });
     const page = await get(on, '/m/dashboard');
     expect(page?.status).toBe(200);
     expect(page?.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -119,7 +125,12 @@ describe('routes', () => {
   it('have the auth of the JSON view, the assets and history included', async () => {
     const collector = new MetricsCollector();
     const basic = { username: 'ops', password: 'secret-password' };
-    const h = createMetricsHandlers({ collector, adminToken: null, scrapeAuth: { basic }, dashboard: true });
+    const h = createMetricsHandlers({
+      collector,
+      adminToken: null,
+      scrapeAuth: { basic },
+      dashboard: metricsDashboard(),
+    });
     const good = { authorization: `Basic ${Buffer.from('ops:secret-password').toString('base64')}` };
     const bad = { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` };
     for (const p of ['/metrics/dashboard', '/metrics/dashboard/dashboard.js', '/metrics/dashboard/dashboard.css']) {
@@ -217,7 +228,7 @@ describe('history ring', () => {
     const h = createMetricsHandlers({
       collector,
       adminToken: null,
-      dashboard: { historyIntervalMs: 50, historySeconds: 0.4 },
+      dashboard: metricsDashboard({ historyIntervalMs: 50, historySeconds: 0.4 }),
     });
     // The sampler's timer is unref'd: it never keeps the process alive.
     expect(timers()).toBe(before);
@@ -239,12 +250,29 @@ describe('history ring', () => {
     const h = createMetricsHandlers({
       collector: new MetricsCollector(),
       adminToken: null,
-      dashboard: { historySeconds: 0 },
+      dashboard: metricsDashboard({ historySeconds: 0 }),
     });
     expect(JSON.parse(String((await get(h, '/metrics/dashboard/history'))?.body))).toMatchObject({
       capacity: 0,
       points: [],
     });
+  });
+
+  it('is served by each handlers it is given, each with its own prefix and its own sampler', async () => {
+    const collector = new MetricsCollector();
+    const exporter = new PrometheusExporter(collector);
+    const page = metricsDashboard({ historyIntervalMs: 50, historySeconds: 10 });
+    const reads = [0, 0];
+    const reader = (i: number) => () => {
+      reads[i]!++;
+      return exporter.snapshotAsync();
+    };
+    await new Promise((r) => setTimeout(r, 120));
+    const first = page.serve('/a', reader(0));
+    const second = page.serve('/b', reader(1));
+    expect(first.paths).toContain('/a/dashboard');
+    expect(second.paths).toContain('/b/dashboard/history');
+    await until(() => reads[0]! > 0 && reads[1]! > 0);
   });
 
   it('rejects out-of-range options with the package error', () => {
@@ -254,8 +282,8 @@ describe('history ring', () => {
       { historySeconds: 86_400, historyIntervalMs: 1000 },
       { intervalMs: Number.NaN },
     ];
-    for (const dashboard of bad) {
-      const make = () => createMetricsHandlers({ collector: new MetricsCollector(), adminToken: null, dashboard });
+    for (const options of bad) {
+      const make = () => metricsDashboard(options);
       expect(make).toThrow(MetricsError);
       expect(make).toThrow(/^@gatewayz\/metrics-exporter: options? "dashboard\./);
     }

@@ -1,7 +1,8 @@
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeHelp, escapeLabelValue, PrometheusExporter } from '../index.js';
+import { PrometheusExporter } from '../index.js';
+import { escapeHelp, escapeLabelValue } from '../internal/escape.js';
 import { parseExposition, unescapeHelp } from './helpers/exposition.js';
 
 const LABEL_LENGTH = 128;

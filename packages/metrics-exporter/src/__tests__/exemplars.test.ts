@@ -7,7 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetricsCollector, mergeStates, type RequestRecord, reviveState } from '@gatewayz/metrics-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PrometheusExporter, renderText, resolveHttpMetricsOptions } from '../index.js';
+import { resolveHttpMetricsOptions } from '../entries/node.js';
+import { PrometheusExporter, renderText } from '../index.js';
 import { activeSpanExemplar, parseTraceparent } from '../internal/traceContext.js';
 import { parseExposition } from './helpers/exposition.js';
 

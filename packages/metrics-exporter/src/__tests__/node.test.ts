@@ -8,7 +8,7 @@ import {
   markRequestError,
   resolveHttpMetricsOptions,
   setMetricsLabels,
-} from '../index.js';
+} from '../entries/node.js';
 
 const fakeReq = (method = 'GET') => ({ method, headers: {} }) as unknown as IncomingMessage;
 const fakeRes = (statusCode = 200) => Object.assign(new EventEmitter(), { statusCode }) as unknown as ServerResponse;

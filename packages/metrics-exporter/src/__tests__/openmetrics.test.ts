@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  METRIC_FAMILIES,
-  negotiateFormat,
-  OPENMETRICS_CONTENT_TYPE,
-  PrometheusExporter,
-  TEXT_CONTENT_TYPE,
-} from '../index.js';
+import { METRIC_FAMILIES, OPENMETRICS_CONTENT_TYPE, PrometheusExporter, TEXT_CONTENT_TYPE } from '../index.js';
+import { negotiateFormat } from '../negotiate.js';
 import { parseExposition, sampleMap, seriesKey } from './helpers/exposition.js';
 import { collectorWithClock, NASTY, populatedCollector } from './helpers/fixtures.js';
 

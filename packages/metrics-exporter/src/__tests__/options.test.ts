@@ -1,12 +1,13 @@
 import { MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearerTokenProblem } from '../bearerToken.js';
+import { metricsDashboard } from '../entries/dashboard.js';
+import { resolveHttpMetricsOptions } from '../entries/node.js';
 import {
   createMetricsHandlers,
   type MetricsHandlersOptions,
   PrometheusExporter,
   registerPromClientMetrics,
-  resolveHttpMetricsOptions,
 } from '../index.js';
 
 const TOKEN = 'abcdefghijklmnop-0123456789';
@@ -27,6 +28,8 @@ function thrown(f: () => unknown): MetricsError {
 const handlers = (o: unknown) => () =>
   createMetricsHandlers({ collector: new MetricsCollector(), adminToken: null, ...(o as object) });
 const P = '@gatewayz/metrics-exporter: ';
+const DASHBOARD_HINT =
+  'option "dashboard" takes the page of metricsDashboard() from "@gatewayz/metrics-exporter/dashboard" (dashboard: metricsDashboard({ title }))';
 
 describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3)', () => {
   it.each([
@@ -41,9 +44,14 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
       { scrapeAuth: { basic: { user: 'prom', password: 'pw' } } },
       'unknown option "scrapeAuth.basic.user"; did you mean "scrapeAuth.basic.username"?',
     ],
-    [{ dashboard: { titel: 'x' } }, 'unknown option "dashboard.titel"; did you mean "dashboard.title"?'],
   ])('%j names the closest valid key', (o, message) => {
     expect(thrown(handlers(o)).message).toBe(P + message);
+  });
+
+  it('names the closest valid key of the dashboard options', () => {
+    expect(thrown(() => metricsDashboard({ titel: 'x' } as never)).message).toBe(
+      `${P}unknown option "dashboard.titel"; did you mean "dashboard.title"?`,
+    );
   });
 
   it('lists the valid keys when nothing is close', () => {
@@ -53,13 +61,14 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
   });
 
   it.each([
-    [{ dashboard: 'yes' }, 'option "dashboard" must be a boolean or an object, got the string "yes"'],
+    [{ dashboard: 'yes' }, `${DASHBOARD_HINT}, got the string "yes"`],
+    [{ dashboard: true }, `${DASHBOARD_HINT}, got the boolean true`],
+    [{ dashboard: { title: 't' } }, `${DASHBOARD_HINT}, got an object`],
     [{ protobuf: 'no' }, 'option "protobuf" must be a boolean, got the string "no"'],
     [{ append: 'x' }, 'option "append" must be a function, got the string "x"'],
     [{ prefix: 5 }, 'option "prefix" must be a string, got the number 5'],
     [{ adminToken: 1234567890123456 }, 'option "adminToken" must be a string or null, got the number 1234567890123456'],
     [{ scrapeAuth: 'token' }, 'option "scrapeAuth" must be an object, got the string "token"'],
-    [{ dashboard: { intervalMs: '1000' } }, 'option "dashboard.intervalMs" must be a number, got the string "1000"'],
     [{ exporter: {} }, 'option "exporter" must be a PrometheusExporter'],
     [{ appendTimeoutMs: 0 }, 'appendTimeoutMs must be a number of milliseconds above 0, got 0'],
     [{ appendTimeoutMs: '5s' }, 'option "appendTimeoutMs" must be a number, got the string "5s"'],
@@ -69,6 +78,12 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
     [{ cacheMs: Number.NaN }, 'cacheMs must be a number of milliseconds >= 0, got NaN'],
   ])('%j names what was given', (o, message) => {
     expect(thrown(handlers(o)).message).toBe(P + message);
+  });
+
+  it('names what was given to the dashboard', () => {
+    expect(thrown(() => metricsDashboard({ intervalMs: '1000' } as never)).message).toBe(
+      `${P}option "dashboard.intervalMs" must be a number, got the string "1000"`,
+    );
   });
 
   it('rejects a non-object', () => {
@@ -85,7 +100,7 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
       scrapeAuth: { bearerToken: TOKEN, basic: { username: 'prom', password: 'pw' } },
       append: () => '',
       appendTimeoutMs: 2000,
-      dashboard: { intervalMs: 500, title: 't' },
+      dashboard: metricsDashboard({ intervalMs: 500, title: 't' }),
       protobuf: false,
       cacheMs: 250,
       compression: false,
@@ -98,7 +113,9 @@ describe('createMetricsHandlers: unknown keys and wrong kinds (issue 9, defect 3
     expect(thrown(() => createMetricsHandlers(all)).message).toBe(
       `${P}option "cacheMs" goes on the exporter passed as "exporter"`,
     );
-    expect(() => createMetricsHandlers({ collector, adminToken: undefined, dashboard: true })).not.toThrow();
+    expect(() =>
+      createMetricsHandlers({ collector, adminToken: undefined, dashboard: metricsDashboard() }),
+    ).not.toThrow();
   });
 });
 
@@ -201,7 +218,8 @@ describe('resolveHttpMetricsOptions (what every adapter calls)', () => {
     [{ unmatchedLable: 'x' }, 'unknown option "unmatchedLable"; did you mean "unmatchedLabel"?'],
     [{ exporter: 'x' }, 'unknown option "exporter"; valid options are "collector", '],
     [{ protobuf: 'no' }, 'option "protobuf" must be a boolean, got the string "no"'],
-    [{ dashboard: 'yes' }, 'option "dashboard" must be a boolean or an object, got the string "yes"'],
+    [{ dashboard: 'yes' }, `${DASHBOARD_HINT}, got the string "yes"`],
+    [{ dashboard: true }, `${DASHBOARD_HINT}, got the boolean true`],
     [{ append: 'x' }, 'option "append" must be a function, got the string "x"'],
     [{ exclude: 5 }, 'option "exclude" must be a string, a RegExp, a function or an array, got the number 5'],
     [{ labels: {} }, 'option "labels" must be a function, got an object'],

@@ -1,13 +1,7 @@
 import { MetricsCollector, OVERFLOW_LABEL } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
-import {
-  escapeHelp,
-  escapeLabelValue,
-  formatValue,
-  METRIC_FAMILIES,
-  PrometheusExporter,
-  renderText,
-} from '../index.js';
+import { METRIC_FAMILIES, PrometheusExporter, renderText } from '../index.js';
+import { escapeHelp, escapeLabelValue, formatValue } from '../internal/escape.js';
 import { type Exposition, parseExposition, seriesKey, unescapeHelp } from './helpers/exposition.js';
 import { collectorWithClock, NASTY, populatedCollector } from './helpers/fixtures.js';
 

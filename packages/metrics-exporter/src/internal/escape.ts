@@ -1,3 +1,5 @@
+import { formatValue } from '../formatValue.js';
+
 const LABEL_SPECIAL = /[\\"\n]/;
 const HELP_SPECIAL = /[\\\n]/;
 
@@ -13,13 +15,8 @@ export function escapeHelp(v: string): string {
   return v.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
 }
 
-/** A sample value as both formats spell it: `NaN`, `+Inf`, `-Inf`, else the shortest round-trip decimal. */
-export function formatValue(v: number): string {
-  if (Number.isFinite(v)) return String(v);
-  if (v === Number.POSITIVE_INFINITY) return '+Inf';
-  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
-  return 'NaN';
-}
+// Re-exported for the renderers that import it from here; it lives in the public formatValue.ts.
+export { formatValue };
 
 /** OpenMetrics canonical number for `le`/`quantile` label values: integers carry `.0`. */
 export function formatCanonical(v: number): string {

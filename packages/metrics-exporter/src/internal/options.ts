@@ -1,4 +1,4 @@
-import { MetricsError, type OptionSchema } from '@gatewayz/metrics-core';
+import { describeValue, MetricsError, type OptionSchema } from '@gatewayz/metrics-core';
 import { BEARER_TOKEN_CHARACTERS, bearerTokenProblem } from '../bearerToken.js';
 import type { PrometheusExporterOptions } from '../exporter.js';
 import type { MetricsHandlersOptions } from '../handlers.js';
@@ -26,19 +26,13 @@ export function checkBearerToken(token: string, name: string, minLength: number,
 }
 
 // Each schema is typed against its option type: an option added there without its rule here fails to compile.
-type DashboardOptions = Exclude<NonNullable<MetricsHandlersOptions['dashboard']>, boolean>;
 type ScrapeAuth = NonNullable<MetricsHandlersOptions['scrapeAuth']>;
 
-const DASHBOARD: OptionSchema<DashboardOptions> = {
-  intervalMs: 'number',
-  title: 'string',
-  historySeconds: 'number',
-  historyIntervalMs: 'number',
-};
 const BASIC: OptionSchema<NonNullable<ScrapeAuth['basic']>> = { username: 'string', password: 'string' };
 const SCRAPE_AUTH: OptionSchema<ScrapeAuth> = { bearerToken: 'string', basic: BASIC };
 const ADMIN_TOKEN = ['string', 'null'] as const;
-const DASHBOARD_RULE = ['boolean', DASHBOARD] as const;
+// The page itself is checked by checkDashboard (the schema can only say "an object").
+const DASHBOARD_RULE = 'object';
 
 export const HANDLERS_OPTIONS: OptionSchema<MetricsHandlersOptions> = {
   collector: 'object',
@@ -80,6 +74,18 @@ export const PROM_CLIENT_OPTIONS: OptionSchema<PromClientMetricsOptions> = {
   collector: 'object',
   exporter: 'object',
 };
+
+/**
+ * Throws unless `page` is what `metricsDashboard()` returns, or undefined. Before `validateOptions`, so that the
+ * options of earlier versions (`dashboard: true`, `dashboard: { title }`) get a message that says what to pass now.
+ */
+export function checkDashboard(page: unknown, packageName = EXPORTER_PACKAGE): void {
+  if (page === undefined || typeof (page as { serve?: unknown } | null)?.serve === 'function') return;
+  throw invalidOption(
+    `option "dashboard" takes the page of metricsDashboard() from "@gatewayz/metrics-exporter/dashboard" (dashboard: metricsDashboard({ title })), got ${describeValue(page)}`,
+    packageName,
+  );
+}
 
 /** The entries of `options` whose keys `schema` has (what an adapter passes on to `createMetricsHandlers`). */
 export function pickOptions<T extends object>(options: object, schema: OptionSchema<T>): Partial<T> {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { MetricsCollector } from '@gatewayz/metrics-core';
+import { metricsDashboard } from '@gatewayz/metrics-exporter/dashboard';
 import { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN, listenNode } from '@gatewayz/test-utils';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,14 @@ describe('expressMetrics refuses bad options at construction', () => {
   it('takes every valid option on a real server: reset with the token, the dashboard, no protobuf', async () => {
     const collector = new MetricsCollector();
     const app = express();
-    app.use(expressMetrics({ collector, adminToken: GOOD_TOKEN, dashboard: { title: 't' }, protobuf: false }));
+    app.use(
+      expressMetrics({
+        collector,
+        adminToken: GOOD_TOKEN,
+        dashboard: metricsDashboard({ title: 't' }),
+        protobuf: false,
+      }),
+    );
     app.get('/x', (_req, res) => {
       res.send('x');
     });

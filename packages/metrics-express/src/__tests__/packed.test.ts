@@ -54,8 +54,12 @@ describe('examples/packed-install with the packed tarballs', () => {
     ]);
   });
 
-  it('works through require (CommonJS)', () => {
+  it('works through require (CommonJS), every entry point, with one copy of the node layer', () => {
     expect(run(process.execPath, ['check-require.cjs'], app)).toContain('require ok');
+  });
+
+  it('works through import (ESM), every entry point', () => {
+    expect(run(process.execPath, ['check-import.mjs'], app)).toContain('import ok');
   });
 
   it('serves the app and counts its requests on /metrics', async () => {

@@ -1,4 +1,5 @@
 import { MetricsCollector } from '@gatewayz/metrics-core';
+import { metricsDashboard } from '@gatewayz/metrics-exporter/dashboard';
 import { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN } from '@gatewayz/test-utils';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ describe('fastifyMetrics refuses bad options when registered', () => {
     await app.register(fastifyMetrics, {
       collector,
       adminToken: GOOD_TOKEN,
-      dashboard: true,
+      dashboard: metricsDashboard(),
       protobuf: false,
       logLevel: 'warn',
     } as never);

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { MetricsCollector } from '@gatewayz/metrics-core';
+import { metricsDashboard } from '@gatewayz/metrics-exporter/dashboard';
 import { BAD_ADAPTER_OPTIONS, expectOptionError, GOOD_TOKEN, listenNode } from '@gatewayz/test-utils';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ describe('koaMetrics refuses bad options at construction', () => {
   it('takes every valid option on a real server: reset with the token, the dashboard', async () => {
     const collector = new MetricsCollector();
     const app = new Koa();
-    app.use(koaMetrics({ collector, adminToken: GOOD_TOKEN, dashboard: true, protobuf: false }));
+    app.use(koaMetrics({ collector, adminToken: GOOD_TOKEN, dashboard: metricsDashboard(), protobuf: false }));
     app.use((ctx) => {
       ctx.body = 'x';
     });
