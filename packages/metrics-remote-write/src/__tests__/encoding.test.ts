@@ -268,6 +268,13 @@ describe('snappy', () => {
   });
 });
 
+// The public entry's names, as every package snapshots them: adding or removing one is a deliberate, reviewed change.
 it('exports exactly these names', () => {
-  expect(Object.keys(api).sort()).toEqual(['RemoteWriteError', 'RemoteWriter', 'SELF_METRICS', 'parseRetryAfter']);
+  expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+    [
+      "RemoteWriteError",
+      "RemoteWriter",
+      "SELF_METRICS",
+    ]
+  `);
 });

@@ -4,10 +4,11 @@ import { MetricsCollector, MetricsError } from '@gatewayz/metrics-core';
 import { createMetricsHandlers, PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { OPENMETRICS_ACCEPT, parseExposition, sampleValue, strictOpenMetrics } from '@gatewayz/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRetryAfter, type RemoteWriteError, RemoteWriter, SELF_METRICS } from '../index.js';
+import { type RemoteWriteError, RemoteWriter, SELF_METRICS } from '../index.js';
 import { CircuitBreaker } from '../internal/breaker.js';
 import { ProtoReader } from '../internal/protoReader.js';
 import { snappyUncompress } from '../internal/snappy.js';
+import { parseRetryAfter } from '../remoteWriter.js';
 
 // A local fake receiver: each request is recorded and answered by `answer` (or left hanging).
 interface Hit {
