@@ -58,6 +58,14 @@ describe('the built entries', () => {
     expect(mainSources.has('handlers.ts')).toBe(true);
   });
 
+  it.each(['.js', '.cjs'] as const)('keep the dashboard out of the node %s entry the adapters load', (ext) => {
+    const byFile = sourcesByFile(ext);
+    const node = readFileSync(join(dist, `node${ext}`), 'utf8');
+    const loaded = [...byFile].filter(([file]) => file === `node${ext}` || node.includes(file)).flatMap(([, s]) => s);
+    expect(loaded).toContain('node.ts');
+    expect(loaded.filter((s) => s.startsWith('dashboard'))).toEqual([]);
+  });
+
   it('share one copy of each module between the CommonJS entries', () => {
     const require = createRequire(import.meta.url);
     const main = require(join(dist, 'index.cjs')) as typeof import('../index.js');
