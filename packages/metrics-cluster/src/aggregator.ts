@@ -1,13 +1,15 @@
 import cluster from 'node:cluster';
 import {
   type CollectorState,
-  emptyView,
+  emptyState,
+  type FamilyState,
   labelPerInstance,
   type MetricsCollector,
   mergeStates,
+  retiredState,
   reviveState,
+  sideBySide,
   validateOptions,
-  type WindowView,
 } from '@gatewayz/metrics-core';
 import { AGGREGATOR_OPTIONS, CLUSTER_PACKAGE, invalidOption } from './internal/options.js';
 import { type ClusterReply, isReply, TAG } from './protocol.js';
@@ -157,12 +159,12 @@ export class ClusterAggregator {
       }
       skipped.push(name);
       const last = this.last.get(name);
-      if (last) carried.push({ worker: name, state: withoutWindows(last) });
+      if (last) carried.push({ worker: name, state: retiredState(last) });
     });
     const alive = new Set(list.map((w) => w.name));
     for (const [name, last] of this.last) {
       if (alive.has(name) || !current) continue;
-      const gone = withoutWindows(last);
+      const gone = retiredState(last);
       this.retired = this.retired ? mergeStates([this.retired, gone]) : gone;
       this.last.delete(name);
     }
@@ -179,12 +181,20 @@ export class ClusterAggregator {
     const labelled = all.map(({ worker, state }) =>
       state.families ? { ...state, families: labelPerInstance(state.families, 'worker', worker) } : state,
     );
-    const merged = all.length > 0 ? mergeStates(labelled) : emptyState(this.startMs);
+    let merged = all.length > 0 ? mergeStates(labelled) : emptyState(this.startMs);
     merged.startMs = this.local ? this.local.state().startMs : this.startMs;
     merged.timestampMs = Date.now();
+    if (this.perWorker)
+      merged = sideBySide(
+        merged,
+        all.map((s) => ({ value: s.worker, state: s.state })),
+        'worker',
+      );
     const answered = states.length - (this.local ? 1 : 0);
-    merged.cluster = { workers: answered + skipped.length, answered, skippedTotal: this.skippedTotal };
-    if (this.perWorker) merged.perWorker = all.map((s) => ({ worker: s.worker, state: s.state }));
+    merged.families = [
+      ...(merged.families ?? []),
+      ...censusFamilies(answered + skipped.length, answered, this.skippedTotal),
+    ];
     return merged;
   }
 
@@ -207,55 +217,29 @@ export class ClusterAggregator {
   }
 }
 
-const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
-
 /**
- * A copy of a state with its cumulative counters and every window emptied (old windows must not linger).
- * Nothing is in flight in it: the requests of a worker that is gone, or that did not answer, are not counted.
+ * The aggregator's own families: workers that answered at this scrape and those skipped, and answers missed since
+ * it started. Declared here, where they are made; the exporter renders them as it renders any family.
  */
-function withoutWindows(s: CollectorState): CollectorState {
-  const series = (l: CollectorState['providers']) => l.map((p) => ({ ...p, window: emptyWindow(p.window) }));
-  return {
-    ...s,
-    totals: { ...s.totals, window: emptyWindow(s.totals.window) },
-    endpoints: s.endpoints.map((e) => ({ ...e, window: emptyWindow(e.window) })),
-    providers: series(s.providers),
-    models: series(s.models),
-    services: series(s.services),
-    cache: { ...s.cache, window: emptyWindow(s.cache.window) },
-    db: { ...s.db, window: emptyWindow(s.db.window) },
-    inFlight: [],
-    // Gauges describe the present (a gone worker has none); counters and histograms are carried, windows emptied.
-    ...(s.families
-      ? {
-          families: s.families.map((f) => ({
-            ...f,
-            series:
-              f.type === 'gauge' ? [] : f.series.map((x) => (x.window ? { ...x, window: emptyWindow(x.window) } : x)),
-          })),
-        }
-      : {}),
-  };
-}
-
-function emptyState(startMs: number): CollectorState {
-  const w = () => emptyView(undefined);
-  return {
-    timestampMs: Date.now(),
-    startMs,
-    windowSeconds: 300,
-    sketchScale: 6,
-    histogramBuckets: [],
-    totals: { requests: 0, errors: 0, window: w() },
-    endpoints: [],
-    providers: [],
-    models: [],
-    services: [],
-    cache: { hits: 0, misses: 0, window: w() },
-    db: { queries: 0, window: w() },
-    dropped: {},
-    inFlight: [],
-    overflow: {},
-    cardinality: {},
-  };
+function censusFamilies(workers: number, answered: number, skippedTotal: number): FamilyState[] {
+  return [
+    {
+      name: 'gatewayz_cluster_workers',
+      type: 'gauge',
+      help: 'Cluster workers at the last scrape: answered in time, or skipped.',
+      labelNames: ['state'],
+      merge: 'sum',
+      series: [
+        { labels: ['answered'], value: answered },
+        { labels: ['skipped'], value: workers - answered },
+      ],
+    },
+    {
+      name: 'gatewayz_cluster_workers_skipped_total',
+      type: 'counter',
+      help: 'Worker answers missed (timeout or dead worker) since the aggregator started.',
+      labelNames: [],
+      series: [{ labels: [], value: skippedTotal }],
+    },
+  ];
 }

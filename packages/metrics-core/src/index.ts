@@ -34,6 +34,7 @@ export type {
   FamilySeriesState,
   FamilyState,
   FamilyType,
+  FamilyView,
   Gauge,
   GaugeChild,
   GaugeMerge,
@@ -42,8 +43,13 @@ export type {
   HistogramChild,
   HistogramOptions,
   LabelValues,
+  ViewStat,
 } from './registry.js';
-export { labelPerInstance, mergeFamilies, viewNames } from './registry.js';
+export { familyViews, labelPerInstance, mergeFamilies, viewNames, viewValue } from './registry.js';
+export type { FamilySection } from './seed.js';
+export { sideBySide, stateFamilies } from './seed.js';
+export type { SeedFamilyInfo } from './seedFamilies.js';
+export { SEED_FAMILIES } from './seedFamilies.js';
 export type { SketchJSON } from './sketch.js';
 export { bucketIndex, bucketUpperBound, LogSketch, SKETCH_ZERO_THRESHOLD, sketchRelativeAccuracy } from './sketch.js';
 export type {
@@ -55,7 +61,7 @@ export type {
   MethodState,
   MetricsSnapshot,
 } from './state.js';
-export { mergeStates, reviveState, summarizeLatency, summarizeState } from './state.js';
+export { emptyState, mergeStates, retiredState, reviveState, summarizeLatency, summarizeState } from './state.js';
 export type { TrackRequestOptions } from './track.js';
 export { getMetricsCollector, setMetricsCollector, statusOfError, tracked, trackRequest } from './track.js';
 export type { OptionKind, OptionRule, OptionSchema, OptionShape } from './validate.js';

@@ -1,5 +1,7 @@
 import { type DropReason, MetricsError } from './errors.js';
+import { type Exemplar, laterExemplar, mergeExemplarLists } from './exemplar.js';
 import { OVERFLOW_LABEL, sanitizeLabel } from './internal/labels.js';
+import { seedNames } from './seedFamilies.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { type OptionSchema, validateOptions } from './validate.js';
 import { emptyView, mergeViews, SlidingWindow, type WindowView } from './window.js';
@@ -84,6 +86,24 @@ export interface FamilySeriesState {
   native?: LogSketch;
   /** Histogram with window views: the sliding window merged over its live sub-windows. */
   window?: WindowView;
+  /** Counter: the last exemplar (trace) of the series. */
+  exemplar?: Exemplar;
+  /** Histogram: the last exemplar of each classic bucket (`null` where none), same length as `buckets`. */
+  exemplars?: (Exemplar | null)[];
+}
+
+/**
+ * What a window view derives from a series' window: its mean, minimum or maximum, a quantile (a number in (0, 1),
+ * from the sketch), the share of its requests that were errors (`error_ratio`, 0 when empty), or the share that
+ * were not (`success_ratio`, NaN when empty). Every statistic of an empty window is NaN.
+ */
+export type ViewStat = 'avg' | 'min' | 'max' | 'error_ratio' | 'success_ratio' | number;
+
+/** A gauge family derived from each series' window, rendered right after its family. */
+export interface FamilyView {
+  name: string;
+  help: string;
+  stat: ViewStat;
 }
 
 /** The serialisable, mergeable state of one declared family: everything a merge or a renderer needs. */
@@ -99,6 +119,10 @@ export interface FamilyState {
   bounds?: number[];
   /** Histogram: the window view's quantiles (present when the family has window views). */
   quantiles?: number[];
+  /** The derived gauges, when they are not the default avg/min/max/quantile set of `quantiles`. */
+  views?: FamilyView[];
+  /** Only the views are written, not the family's own samples (a family that just carries windows). */
+  hidden?: boolean;
   series: FamilySeriesState[];
 }
 
@@ -153,10 +177,6 @@ export interface Histogram extends HistogramChild {
 const DEFAULT_HISTOGRAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** The seed's families (and the names Prometheus derives from them), which a declaration may not take. */
-const SEED_NAMES =
-  'http_request_latency_avg_seconds http_request_latency_p50_seconds http_request_latency_p95_seconds http_request_latency_p99_seconds http_requests http_request_errors http_response_status http_request_duration_seconds http_request_duration_seconds_bucket http_request_duration_seconds_sum http_request_duration_seconds_count http_requests_in_flight provider_requests provider_errors provider_error_rate provider_latency_avg_seconds provider_latency_min_seconds provider_latency_max_seconds model_requests model_errors model_error_rate model_latency_avg_seconds cache_hits cache_misses cache_hit_rate db_queries db_query_latency_avg_seconds external_api_calls external_api_errors external_api_latency_avg_seconds';
 
 interface HistSeries {
   buckets: Float64Array;
@@ -396,7 +416,7 @@ class Family {
 /** The registry of declared families behind a collector's `counter()`, `gauge()` and `histogram()`. */
 export class FamilyRegistry {
   private readonly families = new Map<string, Family>();
-  private readonly taken = new Set(SEED_NAMES.split(' '));
+  private readonly taken = new Set(seedNames());
 
   constructor(private readonly ctx: RegistryContext) {}
 
@@ -603,26 +623,56 @@ export class FamilyRegistry {
 
 const fmtQuantile = (q: number) => `p${String(Math.round(q * 1000) / 10).replace('.', '')}`;
 
+const finiteOrNaN = (w: WindowView, v: number) => (w.count > 0 && Number.isFinite(v) ? v : Number.NaN);
+
+/** Reads one view's value from a window. */
+export function viewValue(stat: ViewStat, w: WindowView): number {
+  switch (stat) {
+    case 'avg':
+      return finiteOrNaN(w, w.sum / w.count);
+    case 'min':
+      return finiteOrNaN(w, w.min);
+    case 'max':
+      return finiteOrNaN(w, w.max);
+    case 'error_ratio':
+      return w.requests > 0 ? w.errors / w.requests : 0;
+    case 'success_ratio':
+      return w.requests > 0 ? (w.requests - w.errors) / w.requests : Number.NaN;
+    default:
+      return finiteOrNaN(w, w.sketch ? w.sketch.quantile(stat) : Number.NaN);
+  }
+}
+
+/**
+ * The gauges a family's window views derive, in output order: its `views`, or for a declared histogram with
+ * `quantiles` the default set: `<base>_avg`, `_min`, `_max` and one `_p<q>` per quantile (each followed by `_<unit>`).
+ */
+export function familyViews(f: FamilyState): readonly FamilyView[] {
+  if (f.views) return f.views;
+  if (!f.quantiles) return [];
+  const suffix = f.unit ? `_${f.unit}` : '';
+  const base = suffix && f.name.endsWith(suffix) ? f.name.slice(0, -suffix.length) : f.name;
+  const over = `over the sliding window (${f.name})`;
+  return [
+    { name: `${base}_avg${suffix}`, help: `Mean ${over}.`, stat: 'avg' },
+    { name: `${base}_min${suffix}`, help: `Minimum ${over}.`, stat: 'min' },
+    { name: `${base}_max${suffix}`, help: `Maximum ${over}.`, stat: 'max' },
+    ...f.quantiles.map(
+      (q): FamilyView => ({
+        name: `${base}_${fmtQuantile(q)}${suffix}`,
+        help: `${fmtQuantile(q).slice(1)}th percentile ${over}, from the sketch.`,
+        stat: q,
+      }),
+    ),
+  ];
+}
+
 /**
  * The gauges a histogram's window views derive, in output order: `[name, help, pick]`, where `pick` reads the
  * value from a series' window (NaN when the window is empty).
  */
 export function viewNames(f: FamilyState): [string, string, (w: WindowView) => number][] {
-  if (!f.quantiles) return [];
-  const suffix = f.unit ? `_${f.unit}` : '';
-  const base = suffix && f.name.endsWith(suffix) ? f.name.slice(0, -suffix.length) : f.name;
-  const over = `over the sliding window (${f.name})`;
-  const some = (w: WindowView, v: number) => (w.count > 0 && Number.isFinite(v) ? v : Number.NaN);
-  return [
-    [`${base}_avg${suffix}`, `Mean ${over}.`, (w) => some(w, w.sum / w.count)],
-    [`${base}_min${suffix}`, `Minimum ${over}.`, (w) => some(w, w.min)],
-    [`${base}_max${suffix}`, `Maximum ${over}.`, (w) => some(w, w.max)],
-    ...f.quantiles.map((q): [string, string, (w: WindowView) => number] => [
-      `${base}_${fmtQuantile(q)}${suffix}`,
-      `${fmtQuantile(q).slice(1)}th percentile ${over}, from the sketch.`,
-      (w) => some(w, w.sketch ? w.sketch.quantile(q) : Number.NaN),
-    ]),
-  ];
+  return familyViews(f).map((v) => [v.name, v.help, (w: WindowView) => viewValue(v.stat, w)]);
 }
 
 const cloneSeries = (s: FamilySeriesState): FamilySeriesState => ({
@@ -631,19 +681,24 @@ const cloneSeries = (s: FamilySeriesState): FamilySeriesState => ({
   ...(s.buckets ? { buckets: [...s.buckets] } : {}),
   ...(s.native ? { native: s.native.clone() } : {}),
   ...(s.window ? { window: mergeViews(emptyView(s.window.sketch?.scale), s.window) } : {}),
+  ...(s.exemplars ? { exemplars: [...s.exemplars] } : {}),
 });
 
+/** Adds series `b` into `a` by the family's rule; every part a series carries (value, buckets, sketch, window, exemplars) combines. */
 function addSeries(f: FamilyState, a: FamilySeriesState, b: FamilySeriesState): void {
+  if (b.window) a.window = a.window ? mergeViews(a.window, b.window) : cloneSeries(b).window;
+  if (b.exemplar) a.exemplar = laterExemplar(a.exemplar, b.exemplar) as Exemplar;
+  if (b.exemplars) a.exemplars = mergeExemplarLists(a.exemplars, b.exemplars);
   if (f.type === 'histogram') {
-    a.buckets = (a.buckets ?? []).map((n, i) => n + (b.buckets?.[i] ?? 0));
+    if (b.buckets) a.buckets = a.buckets ? a.buckets.map((n, i) => n + (b.buckets?.[i] ?? 0)) : [...b.buckets];
     a.sum = (a.sum ?? 0) + (b.sum ?? 0);
     a.count = (a.count ?? 0) + (b.count ?? 0);
     if (b.native) a.native = a.native ? a.native.merge(b.native) : b.native.clone();
-    if (b.window) a.window = a.window ? mergeViews(a.window, b.window) : cloneSeries(b).window;
     return;
   }
+  if (b.value === undefined) return;
   const x = a.value ?? 0;
-  const y = b.value ?? 0;
+  const y = b.value;
   const rule = f.type === 'counter' ? 'sum' : (f.merge ?? 'sum');
   if (rule === 'sum') a.value = x + y;
   else if (rule === 'min') a.value = Math.min(x, y);

@@ -3,6 +3,7 @@ import { type Exemplar, laterExemplar, mergeExemplarLists } from './exemplar.js'
 import { evaluateHealth, type HealthReport } from './health.js';
 import type { HealthThresholds } from './options.js';
 import { type FamilyState, mergeFamilies, reviveFamilies } from './registry.js';
+import { SEED_FAMILIES } from './seedFamilies.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { emptyView, mergeViews, type WindowView } from './window.js';
 
@@ -80,16 +81,10 @@ export interface CollectorState {
   cardinality: Record<string, number>;
   /**
    * Declared families (`collector.counter()`, `.gauge()`, `.histogram()`, the runtime families): one generic form
-   * that merges, revives and renders without knowing the family. Absent when none is declared.
+   * that merges, revives and renders without knowing the family. Absent when none is declared. A family here with
+   * the name of a seed family is rendered in its place (see `sideBySide`).
    */
   families?: FamilyState[];
-  /** Set by a cluster aggregator: workers asked, workers that answered, workers skipped since start. */
-  cluster?: { workers: number; answered: number; skippedTotal: number };
-  /**
-   * Set by a cluster aggregator asked to keep each worker's series: the unmerged states, which the
-   * exporter renders side by side under a `worker` label instead of the merged series.
-   */
-  perWorker?: { worker: string; state: CollectorState }[];
 }
 
 const windowOf = (w: WindowView): WindowView => mergeViews(emptyView(w.sketch?.scale), w);
@@ -304,6 +299,9 @@ export interface MetricsSnapshot {
   }[];
 }
 
+/** Seed families a state's `families` may carry (worker by worker): the snapshot reports them in its own fields. */
+const SEED_NAMES = new Set(Object.values(SEED_FAMILIES).map((f) => f.name));
+
 const familySummary = (f: FamilyState): NonNullable<MetricsSnapshot['families']>[number] => ({
   name: f.name,
   type: f.type,
@@ -370,7 +368,65 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
     })),
     inFlight: (s.inFlight ?? []).map((f) => ({ endpoint: f.endpoint, requests: f.requests })),
     self: { dropped: { ...s.dropped }, overflow: { ...s.overflow }, cardinality: { ...s.cardinality } },
-    ...(s.families ? { families: s.families.map(familySummary) } : {}),
+    ...(s.families
+      ? { families: s.families.filter((f) => !f.hidden && !SEED_NAMES.has(f.name)).map(familySummary) }
+      : {}),
+  };
+}
+
+/** A state with nothing recorded yet: what a merge of no states gives. */
+export function emptyState(startMs: number, nowMs: number = Date.now()): CollectorState {
+  const w = () => emptyView(undefined);
+  return {
+    timestampMs: nowMs,
+    startMs,
+    windowSeconds: 300,
+    sketchScale: 6,
+    histogramBuckets: [],
+    totals: { requests: 0, errors: 0, window: w() },
+    endpoints: [],
+    providers: [],
+    models: [],
+    services: [],
+    cache: { hits: 0, misses: 0, window: w() },
+    db: { queries: 0, window: w() },
+    dropped: {},
+    inFlight: [],
+    overflow: {},
+    cardinality: {},
+  };
+}
+
+const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
+
+/**
+ * What a process that is gone (or did not answer) still counts: a copy of its state with its cumulative counters
+ * and histograms kept, every window emptied (old windows must not linger), and no gauge (they describe the
+ * present): nothing is in flight in it.
+ */
+export function retiredState(s: CollectorState): CollectorState {
+  const series = (l: CollectorState['providers']) => l.map((p) => ({ ...p, window: emptyWindow(p.window) }));
+  return {
+    ...s,
+    totals: { ...s.totals, window: emptyWindow(s.totals.window) },
+    endpoints: s.endpoints.map((e) => ({ ...e, window: emptyWindow(e.window) })),
+    providers: series(s.providers),
+    models: series(s.models),
+    services: series(s.services),
+    cache: { ...s.cache, window: emptyWindow(s.cache.window) },
+    db: { ...s.db, window: emptyWindow(s.db.window) },
+    inFlight: [],
+    ...(s.families
+      ? {
+          families: s.families.map((f) => ({
+            ...f,
+            series:
+              f.type === 'gauge' && !f.hidden
+                ? []
+                : f.series.map((x) => (x.window ? { ...x, window: emptyWindow(x.window) } : x)),
+          })),
+        }
+      : {}),
   };
 }
 

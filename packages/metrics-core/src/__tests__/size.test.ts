@@ -15,8 +15,11 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * 8,882 B before, 14,127 B after (registry.ts alone minifies to 4.3 kB gzipped, runtime.ts to 1.6 kB).
  * Raised to 19 KiB for the AI families (issue 11: recordCompletion, startCompletion, trackStream, prices,
  * tenants): measured 17,552 B with them (completion.ts alone minifies to 3.9 kB gzipped).
+ * Raised to 22.5 KiB for one metrics model (issue 10): the seed's family declarations (names, types, help texts) moved
+ * in from the exporter, with the conversion of a state to generic families and the state helpers the cluster had
+ * (`emptyState`, `retiredState`): measured 18,718 B before, 21,067 B after.
  */
-const BUDGET_GZIP_BYTES = 19 * 1024;
+const BUDGET_GZIP_BYTES = 22.5 * 1024;
 
 describe('bundle size', () => {
   const entry = join(pkgDir, 'dist', 'index.js');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mergeStates } from '@gatewayz/metrics-core';
+import { mergeStates, sideBySide } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
 import { METRIC_FAMILIES, PrometheusExporter, renderProtobuf, renderText } from '../index.js';
 import { parseExposition } from './helpers/exposition.js';
@@ -96,13 +96,16 @@ describe('http_requests_in_flight', () => {
     const merged = mergeStates([a, b]);
     const text = renderText(merged);
     expect(text).toContain('http_requests_in_flight{endpoint="/api/chat"} 4\n');
-    const split = renderText({
-      ...merged,
-      perWorker: [
-        { worker: 'w1', state: a },
-        { worker: 'w2', state: b },
-      ],
-    });
+    const split = renderText(
+      sideBySide(
+        merged,
+        [
+          { value: 'w1', state: a },
+          { value: 'w2', state: b },
+        ],
+        'worker',
+      ),
+    );
     expect(split).toContain('http_requests_in_flight{worker="w1",endpoint="/api/chat"} 2\n');
     expect(split).toContain('http_requests_in_flight{worker="w2",endpoint="/api/chat"} 2\n');
   });

@@ -13,24 +13,6 @@ export function exemplarLabels(e: Exemplar): [string, string][] | undefined {
   return chars <= EXEMPLAR_LABELS_MAX ? pairs : undefined;
 }
 
-const later = (a: Exemplar | null | undefined, b: Exemplar | null | undefined): Exemplar | null =>
-  (b && (!a || b.timestampMs >= a.timestampMs) ? b : a) ?? null;
-
-/** The exemplar fields of two duplicate series summed into one: the latest per bucket, and the latest of the counter. */
-export function coalescedExemplars(
-  a: { exemplars?: readonly (Exemplar | null)[]; requestExemplar?: Exemplar },
-  b: { exemplars?: readonly (Exemplar | null)[]; requestExemplar?: Exemplar },
-): { exemplars?: (Exemplar | null)[]; requestExemplar?: Exemplar } {
-  const out: { exemplars?: (Exemplar | null)[]; requestExemplar?: Exemplar } = {};
-  if (a.exemplars || b.exemplars) {
-    const n = Math.max(a.exemplars?.length ?? 0, b.exemplars?.length ?? 0);
-    out.exemplars = Array.from({ length: n }, (_, i) => later(a.exemplars?.[i], b.exemplars?.[i]));
-  }
-  const r = later(a.requestExemplar, b.requestExemplar);
-  if (r) out.requestExemplar = r;
-  return out;
-}
-
 /** ` # {trace_id="…",span_id="…"} value timestamp` for an OpenMetrics sample line, or `''`. */
 export function exemplarSuffix(e: Exemplar | null | undefined): string {
   if (!e || typeof e !== 'object') return '';

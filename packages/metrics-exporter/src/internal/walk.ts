@@ -1,17 +1,15 @@
 import {
   type CollectorState,
-  type CounterSeriesState,
-  DROP_REASONS,
   type Exemplar,
+  type FamilySection,
+  type FamilySeriesState,
   type FamilyState,
-  type LatencySummary,
+  familyViews,
   type LogSketch,
-  type MethodState,
-  summarizeLatency,
-  viewNames,
+  stateFamilies,
+  viewValue,
 } from '@gatewayz/metrics-core';
-import { METRIC_FAMILIES as F, type MetricFamilyInfo, quantileFamilies } from '../families.js';
-import { uniqueSeries } from './unique.js';
+import { METRIC_FAMILIES as F, type MetricFamilyInfo } from '../families.js';
 
 export type LabelPairs = readonly (readonly [string, string])[];
 
@@ -19,25 +17,13 @@ export type LabelPairs = readonly (readonly [string, string])[];
 export interface StatePart {
   state: CollectorState;
   labels?: LabelPairs;
-  /** Cluster census to render once (taken from the first part). */
-  cluster?: CollectorState['cluster'];
 }
 
-/** The parts to render for an input: a list as given, a state's per-worker states under `worker`, or the state itself. */
+/** The parts to render for an input: a list as given, or the state itself. */
 export function partsOf(input: CollectorState | readonly StatePart[]): readonly StatePart[] {
-  if (Array.isArray(input)) return input;
-  const state = input as CollectorState;
-  if (state.perWorker && state.perWorker.length > 0) {
-    return state.perWorker.map((p, i) => ({
-      state: p.state,
-      labels: [['worker', p.worker]] as LabelPairs,
-      ...(i === 0 ? { cluster: state.cluster } : {}),
-    }));
-  }
-  return [{ state }];
+  return Array.isArray(input) ? input : [{ state: input as CollectorState }];
 }
 
-/** Extra values the exporter itself owns (e.g. admin refusals). */
 /**
  * Why the exporter refused a request (`gatewayz_metrics_admin_refusals_total{reason}`): the first five are always
  * shown (at 0), the `append_*` ones when counted.
@@ -53,6 +39,7 @@ export type RefusalReason =
   | 'append_invalid_line'
   | 'append_timeout';
 
+/** Extra values the exporter itself owns (e.g. admin refusals). */
 export interface ExporterSelfState {
   refusals: Record<string, number>;
 }
@@ -79,11 +66,6 @@ export interface FamilyWriter<L> {
   endFamily(): void;
 }
 
-const OVERFLOW_LABELS = ['endpoint', 'method', 'provider', 'model', 'service'];
-const CARDINALITY_LABELS = ['endpoint', 'provider', 'model', 'service'];
-/** `state.cardinality` counts by list (`endpoints`); the label value names the label (`endpoint`), as the overflow family does. */
-const singular = (values: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/s$/, ''), v]));
 const REFUSALS: readonly RefusalReason[] = [
   'missing_token',
   'wrong_token',
@@ -92,276 +74,143 @@ const REFUSALS: readonly RefusalReason[] = [
   'unauthorized_scrape',
 ];
 
-const nan = (v: number | null) => (v === null ? Number.NaN : v);
-const avg = (w: { count: number; sum: number }) => (w.count > 0 ? w.sum / w.count : Number.NaN);
-const ratio = (part: number, whole: number, empty: number) => (whole > 0 ? part / whole : empty);
-
-interface EndpointRow<L> {
-  label: L;
-  lat: LatencySummary;
-  methods: { m: MethodState; label: L }[];
-  statuses: { s: { status: string; count: number }; label: L }[];
-}
-
-interface Part_<L> {
-  state: CollectorState;
-  none: L;
-  lab: (...pairs: [string, string][]) => L;
-  endpoints: EndpointRow<L>[];
-  providers: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
-  models: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
-  services: { p: CounterSeriesState; label: L; lat: LatencySummary }[];
-}
+/** Series written between two yields, so a caller can hand the event loop back during a large family. */
+const SERIES_PER_YIELD = 128;
 
 /**
- * Walks every metric family of the given states in output order, calling the writer. Yields between
- * families and every few hundred series so a caller can hand control back to the event loop.
+ * Label encodings of one part's series. Families with the same label names often list the same series in the same
+ * order, sharing one values array per series (the seed's request and error counters and duration histogram of an
+ * endpoint and method), so a family's encodings reuse those of the last family with its label names wherever the
+ * series at that position has the same values array: each label set is encoded once, with no hashing.
+ */
+class Labeller<L> {
+  private readonly last = new Map<readonly string[], { series: readonly FamilySeriesState[]; enc: L[] }>();
+
+  constructor(
+    private readonly w: FamilyWriter<L>,
+    private readonly base: LabelPairs,
+  ) {}
+
+  /** The encoding of every series of `f`, in order. */
+  of(f: FamilyState): L[] {
+    const names = f.labelNames;
+    const series = f.series;
+    const prev = this.last.get(names);
+    const enc: L[] = new Array(series.length);
+    for (let i = 0; i < series.length; i++) {
+      const values = series[i]!.labels;
+      if (prev !== undefined && prev.series[i]?.labels === values) {
+        enc[i] = prev.enc[i]!;
+        continue;
+      }
+      const pairs: (readonly [string, string])[] = [...this.base];
+      for (let k = 0; k < names.length; k++) pairs.push([names[k]!, values[k] ?? '']);
+      enc[i] = this.w.labels(pairs);
+    }
+    this.last.set(names, { series, enc });
+    return enc;
+  }
+}
+
+interface Member<L> {
+  f: FamilyState;
+  lab: Labeller<L>;
+}
+
+const infoOf = (f: FamilyState): MetricFamilyInfo => ({
+  name: f.name,
+  type: f.type,
+  help: f.help,
+  labels: f.labelNames,
+});
+
+/**
+ * Walks every family of the given states in output order, calling the writer: the same family from several parts
+ * comes out as one group (at the place it first appears), each part's series with its constant labels. A family is
+ * followed by its views (gauges derived from each series' window); a hidden family writes only its views. Yields
+ * after each family and every few hundred series, so a caller can hand control back to the event loop.
  */
 export function* walkFamilies<L>(
   inputs: readonly StatePart[],
   self: ExporterSelfState,
   w: FamilyWriter<L>,
   /** `endpoints`: only the families of endpoint series; `rest`: only the others. */
-  sections: 'all' | 'endpoints' | 'rest' = 'all',
+  section: FamilySection = 'all',
 ): Generator<void, void, undefined> {
-  type Part = Part_<L>;
-  const parts: Part[] = [];
+  const groups = new Map<string, Member<L>[]>();
   for (const p of inputs) {
-    const state = uniqueSeries(p.state);
-    const base = p.labels ?? [];
-    const lab = (...pairs: [string, string][]) => w.labels(base.length ? [...base, ...pairs] : pairs);
-    const endpoints: EndpointRow<L>[] = [];
-    for (const e of sections === 'rest' ? [] : state.endpoints) {
-      endpoints.push({
-        label: lab(['endpoint', e.endpoint]),
-        lat: summarizeLatency(e.window),
-        methods: e.methods.map((m) => ({ m, label: lab(['endpoint', e.endpoint], ['method', m.method]) })),
-        statuses: e.statuses.map((s) => ({ s, label: lab(['endpoint', e.endpoint], ['status', s.status]) })),
-      });
-      // Quantiles and label encodings for thousands of series take a while: let the loop breathe.
-      if (endpoints.length % 128 === 0) yield;
+    const lab = new Labeller(w, p.labels ?? []);
+    for (const f of stateFamilies(p.state, section)) {
+      const list = groups.get(f.name);
+      if (list) list.push({ f, lab });
+      else groups.set(f.name, [{ f, lab }]);
     }
-    const rows = (list: CollectorState['providers'], key: string) =>
-      list.map((c) => ({ p: c, label: lab([key, c.label]), lat: summarizeLatency(c.window) }));
-    parts.push({
-      state,
-      none: lab(),
-      lab,
-      endpoints,
-      providers: rows(state.providers, 'provider'),
-      models: rows(state.models, 'model'),
-      services: rows(state.services, 'service'),
-    });
+    yield;
   }
-  const family = (info: MetricFamilyInfo, each: (p: Part, emit: (l: L, v: number) => void) => void) =>
-    familyOverParts(w, parts, info, each);
-
-  if (sections !== 'rest') yield* endpointFamilies(w, parts);
-  if (sections === 'endpoints') return;
-
-  yield* family(F.inFlight, (p, e) => {
-    for (const f of p.state.inFlight ?? []) e(p.lab(['endpoint', f.endpoint]), f.requests);
-  });
-  yield* family(F.providerRequests, (p, e) => {
-    for (const r of p.providers) e(r.label, r.p.requests);
-  });
-  yield* family(F.providerErrors, (p, e) => {
-    for (const r of p.providers) e(r.label, r.p.errors);
-  });
-  yield* family(F.providerErrorRate, (p, e) => {
-    for (const r of p.providers) e(r.label, ratio(r.p.window.errors, r.p.window.requests, 0));
-  });
-  yield* family(F.providerLatencyAvg, (p, e) => {
-    for (const r of p.providers) e(r.label, nan(r.lat.avg));
-  });
-  yield* family(F.providerLatencyMin, (p, e) => {
-    for (const r of p.providers) e(r.label, nan(r.lat.min));
-  });
-  yield* family(F.providerLatencyMax, (p, e) => {
-    for (const r of p.providers) e(r.label, nan(r.lat.max));
-  });
-  yield* family(F.modelRequests, (p, e) => {
-    for (const r of p.models) e(r.label, r.p.requests);
-  });
-  yield* family(F.modelErrors, (p, e) => {
-    for (const r of p.models) e(r.label, r.p.errors);
-  });
-  yield* family(F.modelErrorRate, (p, e) => {
-    for (const r of p.models) e(r.label, ratio(r.p.window.errors, r.p.window.requests, 0));
-  });
-  yield* family(F.modelLatencyAvg, (p, e) => {
-    for (const r of p.models) e(r.label, nan(r.lat.avg));
-  });
-
-  yield* family(F.cacheHits, (p, e) => e(p.none, p.state.cache.hits));
-  yield* family(F.cacheMisses, (p, e) => e(p.none, p.state.cache.misses));
-  yield* family(F.cacheHitRate, (p, e) => {
-    const cw = p.state.cache.window;
-    e(p.none, ratio(cw.requests - cw.errors, cw.requests, Number.NaN));
-  });
-  yield* family(F.dbQueries, (p, e) => e(p.none, p.state.db.queries));
-  yield* family(F.dbLatencyAvg, (p, e) => e(p.none, avg(p.state.db.window)));
-  yield* family(F.externalCalls, (p, e) => {
-    for (const r of p.services) e(r.label, r.p.requests);
-  });
-  yield* family(F.externalErrors, (p, e) => {
-    for (const r of p.services) e(r.label, r.p.errors);
-  });
-  yield* family(F.externalLatencyAvg, (p, e) => {
-    for (const r of p.services) e(r.label, avg(r.p.window));
-  });
-  yield* family(F.uptime, (p, e) => e(p.none, Math.max(0, (p.state.timestampMs - p.state.startMs) / 1000)));
-  yield* declaredFamilies(parts, w);
-
-  const record =
-    (key: string, known: readonly string[], pick: (s: CollectorState) => Record<string, number>) => (p: Part) => {
-      const values = pick(p.state);
-      for (const k of new Set([...known, ...Object.keys(values)])) w.sample(p.lab([key, k]), values[k] ?? 0);
-    };
-  yield* family(
-    F.dropped,
-    record('reason', DROP_REASONS, (s) => s.dropped),
-  );
-  yield* family(
-    F.overflow,
-    record('label', OVERFLOW_LABELS, (s) => s.overflow),
-  );
-  yield* family(
-    F.series,
-    record('label', CARDINALITY_LABELS, (s) => singular(s.cardinality)),
-  );
-
+  for (const list of groups.values()) yield* familyGroup(w, list);
+  if (section === 'endpoints') return;
   // Owned by this exporter, not by any one state: rendered once, without constant labels.
-  const first = parts.slice(0, 1);
-  w.family(F.refusals);
+  yield* familyGroup(w, [{ f: refusalFamily(self), lab: new Labeller(w, []) }]);
+}
+
+function refusalFamily(self: ExporterSelfState): FamilyState {
+  const series: FamilySeriesState[] = [];
   for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)]))
-    w.sample(w.labels([['reason', k]]), self.refusals[k] ?? 0);
-  w.endFamily();
-  const cluster = inputs[0]?.cluster ?? first[0]?.state.cluster;
-  if (cluster) {
-    w.family(F.clusterWorkers);
-    w.sample(w.labels([['state', 'answered']]), cluster.answered);
-    w.sample(w.labels([['state', 'skipped']]), cluster.workers - cluster.answered);
-    w.endFamily();
-    w.family(F.clusterSkipped);
-    w.sample(w.labels([]), cluster.skippedTotal);
-    w.endFamily();
-  }
+    series.push({ labels: [k], value: self.refusals[k] ?? 0 });
+  return { name: F.refusals.name, type: 'counter', help: F.refusals.help, labelNames: ['reason'], series };
 }
 
 /**
- * The families of endpoint series. A module-level generator, not a generator closure declared in `walkFamilies`:
- * with the closure, a sliced render of 10k series had about 2.5 MB survive each scavenge (the slices' states, though
- * nothing reachable held them) and minor GC pauses of 3-7 ms; without it, about 0.1 MB and under 1 ms
- * (`node --trace-gc-nvp`, even with a writer that writes nothing).
+ * One family (over every part that has it) and then its views. A module-level generator, not a closure in
+ * `walkFamilies`: with generator closures, a sliced render of 10k series had about 2.5 MB survive each scavenge
+ * and minor GC pauses of 3-7 ms; without them, about 0.1 MB and under 1 ms (`node --trace-gc-nvp`).
  */
-function* endpointFamilies<L>(w: FamilyWriter<L>, parts: readonly Part_<L>[]): Generator<void, void, undefined> {
-  let emitted = 0;
-  const family = (info: MetricFamilyInfo, each: (p: Part_<L>, emit: (l: L, v: number) => void) => void) =>
-    familyOverParts(w, parts, info, each);
-  // The HELP text states the error bound of the sketch the states were recorded with (they share one scale).
-  const Q = quantileFamilies(parts[0]?.state.sketchScale ?? 6);
-  for (const [info, pick] of [
-    [F.latencyAvg, 'avg'],
-    [Q.latencyP50, 'p50'],
-    [Q.latencyP95, 'p95'],
-    [Q.latencyP99, 'p99'],
-  ] as const) {
-    yield* family(info, (p, e) => {
-      for (const { label, lat } of p.endpoints) e(label, nan(lat[pick]));
-    });
-  }
-  // With the counter's exemplar (OpenMetrics and protobuf write it; 0.0.4 and prom-client ignore it).
-  yield* family(F.requests, (p) => {
-    for (const ep of p.endpoints) {
-      for (const { m, label } of ep.methods) w.sample(label, m.requests, m.requestExemplar);
-    }
-  });
-  yield* family(F.errors, (p, e) => {
-    for (const ep of p.endpoints) for (const { m, label } of ep.methods) e(label, m.errors);
-  });
-  yield* family(F.statuses, (p, e) => {
-    for (const ep of p.endpoints) for (const { s, label } of ep.statuses) e(label, s.count);
-  });
-
-  w.family(F.duration);
-  for (const p of parts) {
-    for (const e of p.endpoints) {
-      for (const { m, label } of e.methods) {
-        w.histogram(label, {
-          bounds: p.state.histogramBuckets,
-          buckets: m.buckets,
-          sum: m.sum,
-          count: m.buckets.reduce((a, b) => a + b, 0),
-          native: m.native,
-          exemplars: m.exemplars,
-        });
-        if (++emitted % 128 === 0) yield;
-      }
-    }
-  }
-  w.endFamily();
-  yield;
-}
-
-/** One family over every part, with a yield after each part. */
-function* familyOverParts<L>(
-  w: FamilyWriter<L>,
-  parts: readonly Part_<L>[],
-  info: MetricFamilyInfo,
-  each: (p: Part_<L>, emit: (l: L, v: number) => void) => void,
-): Generator<void, void, undefined> {
-  const emit = (l: L, v: number) => w.sample(l, v);
-  w.family(info);
-  for (const p of parts) {
-    each(p, emit);
-    yield;
-  }
-  w.endFamily();
-}
-
-/** Declared families, rendered from their generic state (in first-declared order across the parts). */
-function* declaredFamilies<L>(
-  parts: readonly { state: CollectorState; lab: (...pairs: [string, string][]) => L }[],
-  w: FamilyWriter<L>,
-): Generator<void, void, undefined> {
-  const byName = new Map<string, { f: FamilyState; lab: Part<L>['lab'] }[]>();
-  for (const p of parts) {
-    for (const f of p.state.families ?? []) {
-      const list = byName.get(f.name);
-      if (list) list.push({ f, lab: p.lab });
-      else byName.set(f.name, [{ f, lab: p.lab }]);
-    }
-  }
-  const pairs = (f: FamilyState, values: readonly string[]) =>
-    f.labelNames.map((n, i): [string, string] => [n, values[i] ?? '']);
-  for (const list of byName.values()) {
-    const first = list[0]!.f;
-    w.family({ name: first.name, type: first.type, help: first.help, labels: first.labelNames });
-    for (const { f, lab } of list) {
-      for (const s of f.series) {
-        if (f.type !== 'histogram') w.sample(lab(...pairs(f, s.labels)), s.value ?? Number.NaN);
+function* familyGroup<L>(w: FamilyWriter<L>, list: readonly Member<L>[]): Generator<void, void, undefined> {
+  const first = list[0]!.f;
+  let written = 0;
+  // Each member's label encodings, made once for the family and its views.
+  const encodings = list.map(({ f, lab }) => lab.of(f));
+  if (!first.hidden) {
+    w.family(infoOf(first));
+    for (let m = 0; m < list.length; m++) {
+      const f = list[m]!.f;
+      const enc = encodings[m]!;
+      const histogram = f.type === 'histogram';
+      for (let i = 0; i < f.series.length; i++) {
+        const s = f.series[i]!;
+        const l = enc[i]!;
+        if (!histogram) w.sample(l, s.value ?? Number.NaN, s.exemplar);
         else
-          w.histogram(lab(...pairs(f, s.labels)), {
+          w.histogram(l, {
             bounds: f.bounds ?? [],
             buckets: s.buckets ?? [],
             sum: s.sum ?? 0,
             count: s.count ?? 0,
             native: s.native,
+            exemplars: s.exemplars,
           });
+        if (++written % SERIES_PER_YIELD === 0) yield;
       }
     }
     w.endFamily();
     yield;
-    for (const [i, [name, help]] of viewNames(first).entries()) {
-      w.family({ name, type: 'gauge', help, labels: first.labelNames });
-      for (const { f, lab } of list) {
-        const pick = viewNames(f)[i]?.[2];
-        for (const s of f.series) if (pick && s.window) w.sample(lab(...pairs(f, s.labels)), pick(s.window));
+  }
+  const views = familyViews(first);
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i]!;
+    w.family({ name: v.name, type: 'gauge', help: v.help, labels: first.labelNames });
+    for (let m = 0; m < list.length; m++) {
+      const f = list[m]!.f;
+      const enc = encodings[m]!;
+      const stat = f === first ? v.stat : familyViews(f)[i]?.stat;
+      if (stat === undefined) continue;
+      for (let k = 0; k < f.series.length; k++) {
+        const s = f.series[k]!;
+        if (s.window) w.sample(enc[k]!, viewValue(stat, s.window));
+        if (++written % SERIES_PER_YIELD === 0) yield;
       }
-      w.endFamily();
     }
+    w.endFamily();
+    yield;
   }
 }
-
-type Part<L> = { lab: (...pairs: [string, string][]) => L };
