@@ -10,6 +10,9 @@ import {
   viewValue,
 } from '@gatewayz/metrics-core';
 import { METRIC_FAMILIES as F, type MetricFamilyInfo } from '../families.js';
+import { REFUSAL_REASONS, type RefusalCounts, type RefusalReason } from '../refusals.js';
+
+export type { RefusalReason };
 
 export type LabelPairs = readonly (readonly [string, string])[];
 
@@ -24,24 +27,9 @@ export function partsOf(input: CollectorState | readonly StatePart[]): readonly 
   return Array.isArray(input) ? input : [{ state: input as CollectorState }];
 }
 
-/**
- * Why the exporter refused a request (`gatewayz_metrics_admin_refusals_total{reason}`): the first five are always
- * shown (at 0), the `append_*` ones when counted.
- */
-export type RefusalReason =
-  | 'missing_token'
-  | 'wrong_token'
-  | 'disabled'
-  | 'method'
-  | 'unauthorized_scrape'
-  | 'append_error'
-  | 'append_clash'
-  | 'append_invalid_line'
-  | 'append_timeout';
-
 /** Extra values the exporter itself owns (e.g. admin refusals). */
 export interface ExporterSelfState {
-  refusals: Record<string, number>;
+  refusals: RefusalCounts;
 }
 
 export interface HistogramData {
@@ -65,14 +53,6 @@ export interface FamilyWriter<L> {
   histogram(labels: L, h: HistogramData): void;
   endFamily(): void;
 }
-
-const REFUSALS: readonly RefusalReason[] = [
-  'missing_token',
-  'wrong_token',
-  'disabled',
-  'method',
-  'unauthorized_scrape',
-];
 
 /** Series written between two yields, so a caller can hand the event loop back during a large family. */
 const SERIES_PER_YIELD = 128;
@@ -155,8 +135,8 @@ export function* walkFamilies<L>(
 
 function refusalFamily(self: ExporterSelfState): FamilyState {
   const series: FamilySeriesState[] = [];
-  for (const k of new Set([...REFUSALS, ...Object.keys(self.refusals)]))
-    series.push({ labels: [k], value: self.refusals[k] ?? 0 });
+  for (const k of new Set<string>([...REFUSAL_REASONS, ...Object.keys(self.refusals)]))
+    series.push({ labels: [k], value: self.refusals[k as RefusalReason] ?? 0 });
   return { name: F.refusals.name, type: 'counter', help: F.refusals.help, labelNames: ['reason'], series };
 }
 
