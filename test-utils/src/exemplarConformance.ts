@@ -1,4 +1,5 @@
 import type { MetricsCollector } from '@gatewayz/metrics-core';
+import { seedView } from '@gatewayz/metrics-core';
 import { expect, it } from 'vitest';
 import { OPENMETRICS_ACCEPT } from './append.js';
 import { strictOpenMetrics } from './openmetrics.js';
@@ -17,7 +18,7 @@ export function exemplarCases(ctx: { url: () => string; collector: MetricsCollec
     expect(res.status).toBe(200);
     await res.text();
     // Recording happens when the response finishes; give the adapter a moment.
-    for (let i = 0; i < 50 && ctx.collector.state().totals.requests < 2; i++)
+    for (let i = 0; i < 50 && seedView(ctx.collector.state()).totals.requests < 2; i++)
       await new Promise((r) => setTimeout(r, 10));
 
     const om = await (await fetch(`${url}/metrics`, { headers: { accept: OPENMETRICS_ACCEPT } })).text();

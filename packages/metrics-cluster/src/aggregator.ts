@@ -178,9 +178,10 @@ export class ClusterAggregator {
     const { states, skipped, carried } = await this.collect();
     const all = [...states, ...carried];
     // Per-instance families (RSS, CPU: summing them across workers is a lie) keep each worker's series under `worker`.
-    const labelled = all.map(({ worker, state }) =>
-      state.families ? { ...state, families: labelPerInstance(state.families, 'worker', worker) } : state,
-    );
+    const labelled = all.map(({ worker, state }) => ({
+      ...state,
+      families: labelPerInstance(state.families, 'worker', worker),
+    }));
     let merged = all.length > 0 ? mergeStates(labelled) : emptyState(this.startMs);
     merged.startMs = this.local ? this.local.state().startMs : this.startMs;
     merged.timestampMs = Date.now();
@@ -191,10 +192,7 @@ export class ClusterAggregator {
         'worker',
       );
     const answered = states.length - (this.local ? 1 : 0);
-    merged.families = [
-      ...(merged.families ?? []),
-      ...censusFamilies(answered + skipped.length, answered, this.skippedTotal),
-    ];
+    merged.families = [...merged.families, ...censusFamilies(answered + skipped.length, answered, this.skippedTotal)];
     return merged;
   }
 

@@ -22,13 +22,15 @@ import {
   type HistogramOptions,
 } from './registry.js';
 import { declareRuntimeMetrics } from './runtime.js';
+import { endpointFamilies, fromSeed } from './seed.js';
 import { LogSketch } from './sketch.js';
 import {
   type CollectorState,
   type CounterSeriesState,
   type EndpointState,
   type MetricsSnapshot,
-  summarizeState,
+  type SeedState,
+  summarizeSeed,
 } from './state.js';
 import { SlidingWindow } from './window.js';
 
@@ -547,10 +549,11 @@ export class MetricsCollector {
 
   /** The raw, mergeable state: cumulative counters plus each window merged over its live sub-windows. */
   state(): CollectorState {
-    return this.buildState(true);
+    return fromSeed(this.buildState(true));
   }
 
-  private buildState(withEndpoints: boolean): CollectorState {
+  /** The seed's figures as its front records them, with the declared families. */
+  private buildState(withEndpoints: boolean): SeedState {
     const now = this.safeNow();
     const series = (l: LabelInterner<CounterSeries>): CounterSeriesState[] =>
       Array.from(l.values(), (s) => ({
@@ -592,7 +595,7 @@ export class MetricsCollector {
     };
   }
 
-  private familyState(now: number): { families?: CollectorState['families'] } {
+  private familyState(now: number): { families?: SeedState['families'] } {
     return this.registry ? { families: this.registry.state(now) } : {};
   }
 
@@ -639,24 +642,25 @@ export class MetricsCollector {
     }
     const s = this.buildState(false);
     s.endpoints = endpoints;
-    return s;
+    return fromSeed(s);
   }
 
   /**
    * The state in slices, for renderers that yield to the event loop between them and let each slice
-   * be collected young: first everything but the endpoints (`kind: 'head'`, `endpoints: []`), then the
-   * endpoints `batchSize` at a time (`kind: 'endpoints'`, every other list empty).
+   * be collected young: first every family, those of endpoint series without series (`kind: 'head'`), then
+   * only the families of endpoint series, `batchSize` endpoints at a time (`kind: 'endpoints'`).
    */
   *stateSlices(options: { batchSize?: number } = {}): Generator<{ kind: 'head' | 'endpoints'; state: CollectorState }> {
     const batch = Math.max(1, options.batchSize ?? 256);
-    const head = this.buildState(false);
+    const seed = this.buildState(false);
+    const head = fromSeed(seed);
     yield { kind: 'head', state: head };
     const slice = (endpoints: EndpointState[]): CollectorState => ({
-      ...head,
-      endpoints,
-      providers: [],
-      models: [],
-      services: [],
+      timestampMs: head.timestampMs,
+      startMs: head.startMs,
+      windowSeconds: head.windowSeconds,
+      sketchScale: head.sketchScale,
+      families: endpointFamilies({ endpoints, sketchScale: seed.sketchScale, histogramBuckets: seed.histogramBuckets }),
     });
     let list: EndpointState[] = [];
     for (const e of this.endpoints.values()) {
@@ -671,7 +675,7 @@ export class MetricsCollector {
 
   /** A point-in-time, JSON-serialisable view. */
   snapshot(): MetricsSnapshot {
-    return summarizeState(this.state(), this.options.health);
+    return summarizeSeed(this.buildState(true), this.options.health);
   }
 
   /** Health over the window, using the configured thresholds. */

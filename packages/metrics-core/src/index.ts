@@ -47,7 +47,7 @@ export type {
 } from './registry.js';
 export { familyViews, labelPerInstance, mergeFamilies, viewNames, viewValue } from './registry.js';
 export type { FamilySection } from './seed.js';
-export { sideBySide, stateFamilies } from './seed.js';
+export { fromSeed, seedView, sideBySide, stateFamilies } from './seed.js';
 export type { SeedFamilyInfo } from './seedFamilies.js';
 export { SEED_FAMILIES } from './seedFamilies.js';
 export type { SketchJSON } from './sketch.js';
@@ -60,6 +60,7 @@ export type {
   LatencySummary,
   MethodState,
   MetricsSnapshot,
+  SeedState,
 } from './state.js';
 export { emptyState, mergeStates, retiredState, reviveState, summarizeLatency, summarizeState } from './state.js';
 export type { TrackRequestOptions } from './track.js';

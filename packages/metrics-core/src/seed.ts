@@ -1,11 +1,15 @@
 import { DROP_REASONS } from './errors.js';
+import type { Exemplar } from './exemplar.js';
 import { type FamilySeriesState, type FamilyState, type FamilyView, mergeFamilies } from './registry.js';
 import { SEED_FAMILIES as F, quantileHelp, type SeedFamilyInfo } from './seedFamilies.js';
-import type { CollectorState, CounterSeriesState } from './state.js';
-import type { WindowView } from './window.js';
+import type { CollectorState, CounterSeriesState, EndpointState, MethodState, SeedState } from './state.js';
+import { emptyView, mergeViews, type WindowView } from './window.js';
 
-/** Which families of a state to read: all, only those of endpoint series, or all but those (for sliced renders). */
-export type FamilySection = 'all' | 'endpoints' | 'rest';
+/**
+ * Which families of a state to read: `all` of them, in output order with the uptime of the state's own clock; or a
+ * `slice` (a later slice of a sliced state: only its own families, as they are).
+ */
+export type FamilySection = 'all' | 'slice';
 
 /**
  * Label names, shared by the families that have them: a renderer may cache a series' label encoding by the
@@ -83,7 +87,7 @@ function hasDuplicates<T>(list: readonly T[], key: (t: T) => string): boolean {
 }
 
 /** A state's seed lists hold a label value twice (a hand-built state, or a value that collides with the overflow value). */
-function seedDuplicates(s: CollectorState): boolean {
+function seedDuplicates(s: SeedState): boolean {
   return (
     hasDuplicates(s.endpoints, (e) => e.endpoint) ||
     hasDuplicates(s.providers, (p) => p.label) ||
@@ -95,7 +99,7 @@ function seedDuplicates(s: CollectorState): boolean {
 }
 
 /** The families of endpoint series: the latency views, the request, error and status counters, the duration histogram. */
-function endpointFamilies(s: CollectorState): FamilyState[] {
+export function endpointFamilies(s: Pick<SeedState, 'endpoints' | 'sketchScale' | 'histogramBuckets'>): FamilyState[] {
   const lat: FamilySeriesState[] = [];
   const requests: FamilySeriesState[] = [];
   const errors: FamilySeriesState[] = [];
@@ -146,7 +150,7 @@ const one = (value: number): FamilySeriesState[] => [{ labels: [], value }];
 const oneWindow = (window: WindowView): FamilySeriesState[] => [{ labels: [], window }];
 
 /** The families after the endpoint series: in flight, providers, models, cache, database, external calls, uptime. */
-function otherFamilies(s: CollectorState): FamilyState[] {
+function otherFamilies(s: SeedState): FamilyState[] {
   const provider = ['provider'];
   const model = ['model'];
   const service = ['service'];
@@ -190,7 +194,7 @@ function otherFamilies(s: CollectorState): FamilyState[] {
 }
 
 /** The collector's report on itself: values dropped, label values folded into `__overflow__`, distinct values held. */
-function selfFamilies(s: CollectorState): FamilyState[] {
+function selfFamilies(s: SeedState): FamilyState[] {
   const reason = ['reason'];
   const label = ['label'];
   return [
@@ -208,45 +212,81 @@ function selfFamilies(s: CollectorState): FamilyState[] {
   ];
 }
 
+/** The window families whose distinct label values are the collector's cardinality, by cardinality key. */
+const CENSUS: readonly (readonly [string, string])[] = [
+  ['window:endpoint', 'endpoints'],
+  ['window:provider', 'providers'],
+  ['window:model', 'models'],
+  ['window:service', 'services'],
+];
+
+const SELF_NAMES = new Set<string>([F.dropped.name, F.overflow.name, F.series.name]);
+
 /**
- * Every family of a state, in output order, in the one generic form every renderer and merge reads: the seed's
- * families (its derived gauges as views over hidden window families), then the declared ones, then the
- * collector's self-report. A family in `state.families` that has the name of a seed family takes that family's
- * place (a cluster aggregator keeping each worker's series apart puts them there). Each family's series are
- * unique by labels: duplicates (from a hand-built state) are summed as a merge would.
+ * The families of the seed's figures, in output order, in the one generic form every renderer and merge reads: the
+ * seed's families (its derived gauges as views over hidden window families), uptime, the declared families, then the
+ * collector's self-report. Series duplicated in the seed's lists (a hand-built state) are summed as a merge would.
  */
-export function stateFamilies(s: CollectorState, section: FamilySection = 'all'): FamilyState[] {
-  let seed: FamilyState[] = [];
-  if (section !== 'rest') seed = endpointFamilies(s);
-  if (section !== 'endpoints') seed = seed.concat(otherFamilies(s));
+export function seedFamilies(s: SeedState): FamilyState[] {
+  let seed = endpointFamilies(s).concat(otherFamilies(s));
   if (seedDuplicates(s)) seed = mergeFamilies([seed]);
-  if (section === 'endpoints') return placeDeclared(seed, s.families, true);
-  return placeDeclared(seed.concat(selfFamilies(s)), s.families, false);
+  return seed.concat(s.families ?? [], selfFamilies(s));
 }
 
-const SELF_NAMES = new Set([F.dropped.name, F.overflow.name, F.series.name]);
+/** A generic state of the seed's figures. */
+export function fromSeed(s: SeedState): CollectorState {
+  return {
+    timestampMs: s.timestampMs,
+    startMs: s.startMs,
+    windowSeconds: s.windowSeconds,
+    sketchScale: s.sketchScale,
+    families: seedFamilies(s),
+  };
+}
 
-/** Puts declared families in: over a seed family of the same name, or before the self-report. */
-function placeDeclared(
-  seed: FamilyState[],
-  declared: readonly FamilyState[] | undefined,
-  onlyOverrides: boolean,
-): FamilyState[] {
-  if (!declared || declared.length === 0) return seed;
-  const unique = declared.map((f) =>
-    hasDuplicates(f.series, (x) => x.labels.join('\u0000')) ? (mergeFamilies([[f]])[0] as FamilyState) : f,
-  );
-  const byName = new Map(unique.map((f) => [f.name, f]));
+const uniqueFamily = (f: FamilyState): FamilyState =>
+  f.series.length > 1 && hasDuplicates(f.series, (x) => x.labels.join('\u0000'))
+    ? (mergeFamilies([[f]])[0] as FamilyState)
+    : f;
+
+/**
+ * Every family of a state, in output order, for a renderer: each family's series unique by labels (duplicates, from a
+ * hand-built state, summed as a merge would), the self-report last (after families a merge appended), and uptime
+ * from the state's own clock (`timestampMs - startMs`, which an aggregator sets to its own process).
+ */
+export function stateFamilies(s: CollectorState, section: FamilySection = 'all'): FamilyState[] {
+  const list = s.families;
+  if (section === 'slice') return list.map(uniqueFamily);
   const out: FamilyState[] = [];
-  let placed = false;
-  for (const f of seed) {
-    if (!placed && !onlyOverrides && SELF_NAMES.has(f.name)) {
-      for (const d of unique) if (!seed.some((x) => x.name === d.name)) out.push(d);
-      placed = true;
-    }
-    out.push(byName.get(f.name) ?? f);
+  const self: FamilyState[] = [];
+  for (const f of list) {
+    if (SELF_NAMES.has(f.name)) self.push(uniqueFamily(f));
+    else if (f.name === F.uptime.name) out.push(uptimeOf(f, s));
+    else out.push(uniqueFamily(f));
   }
-  return out;
+  return out.concat(self);
+}
+
+/** The uptime family with its unlabelled series at the state's own uptime (labelled ones are a worker's own). */
+function uptimeOf(f: FamilyState, s: CollectorState): FamilyState {
+  const value = Math.max(0, (s.timestampMs - s.startMs) / 1000);
+  const series = f.series.filter((x) => x.labels.length > 0);
+  return { ...f, series: f.labelNames.length === 0 ? [{ labels: [], value }] : series };
+}
+
+/** Sets the self-report's `gatewayz_metrics_series` to the distinct label values the window families hold. */
+export function recount(families: FamilyState[]): void {
+  const series = families.find((f) => f.name === F.series.name);
+  if (!series) return;
+  for (const [name, key] of CENSUS) {
+    const f = families.find((x) => x.name === name);
+    if (!f) continue;
+    const label = key.replace(/s$/, '');
+    const distinct = new Set(f.series.map((x) => x.labels[0])).size;
+    const row = series.series.find((x) => x.labels[0] === label);
+    if (row) row.value = distinct;
+    else series.series.push({ labels: [label], value: distinct });
+  }
 }
 
 /** Every family of `state` with `label="value"` as the first label of each series (e.g. `worker="cluster:1"`). */
@@ -260,14 +300,131 @@ function familiesUnder(state: CollectorState, label: string, value: string): Fam
 
 /**
  * A state whose exposition keeps each given state's series apart under `label` (e.g. `worker`) instead of merging
- * them: every family of every part, labelled, in `families` (where they take the place of the merged seed
- * families). The snapshot and health still read `merged`'s figures. Neither input is modified.
+ * them: every family of every part, labelled. Neither input is modified; `merged` gives the clock.
  */
 export function sideBySide(
   merged: CollectorState,
   parts: readonly { value: string; state: CollectorState }[],
   label: string,
 ): CollectorState {
-  const lists = parts.map((p) => familiesUnder(p.state, label, p.value));
-  return { ...merged, families: mergeFamilies(lists) };
+  return { ...merged, families: mergeFamilies(parts.map((p) => familiesUnder(p.state, label, p.value))) };
 }
+
+const byName = (s: CollectorState) => {
+  const m = new Map<string, FamilyState>();
+  for (const f of s.families) if (!m.has(f.name)) m.set(f.name, f);
+  return m;
+};
+
+const emptyWindow = (): WindowView => emptyView(undefined);
+
+/**
+ * The seed's figures of a generic state, in the shape its front records them: endpoints with their methods, statuses
+ * and window, providers, models, services, cache, database, in flight, totals and the self-report, plus the declared
+ * families. What the snapshot and health read; the inverse of {@link fromSeed}.
+ */
+export function seedView(s: CollectorState): SeedState {
+  const fams = byName(s);
+  const series = (info: SeedFamilyInfo | string) => fams.get(typeof info === 'string' ? info : info.name)?.series ?? [];
+  const duration = fams.get(F.duration.name);
+  const endpoints = new Map<string, EndpointState>();
+  const endpoint = (name: string): EndpointState => {
+    let e = endpoints.get(name);
+    if (!e) {
+      e = { endpoint: name, methods: [], statuses: [], window: emptyView(s.sketchScale) };
+      endpoints.set(name, e);
+    }
+    return e;
+  };
+  for (const x of series('window:endpoint')) if (x.window) endpoint(x.labels[0]!).window = x.window;
+  const methods = new Map<string, MethodState>();
+  const method = (labels: readonly string[]): MethodState => {
+    const key = `${labels[0]}\u0000${labels[1]}`;
+    let m = methods.get(key);
+    if (!m) {
+      const bounds = duration?.bounds?.length ?? 0;
+      m = { method: labels[1]!, requests: 0, errors: 0, buckets: new Array(bounds + 1).fill(0), sum: 0, count: 0 };
+      methods.set(key, m);
+      endpoint(labels[0]!).methods.push(m);
+    }
+    return m;
+  };
+  for (const x of series(F.requests)) {
+    const m = method(x.labels);
+    m.requests = x.value ?? 0;
+    if (x.exemplar) m.requestExemplar = x.exemplar as Exemplar;
+  }
+  for (const x of series(F.errors)) method(x.labels).errors = x.value ?? 0;
+  for (const x of duration?.series ?? []) {
+    const m = method(x.labels);
+    m.buckets = x.buckets ?? m.buckets;
+    m.sum = x.sum ?? 0;
+    m.count = x.count ?? 0;
+    if (x.native) m.native = x.native;
+    if (x.exemplars) m.exemplars = x.exemplars;
+  }
+  for (const x of series(F.statuses))
+    endpoint(x.labels[0]!).statuses.push({ status: x.labels[1]!, count: x.value ?? 0 });
+  const totalWindow = emptyWindow();
+  let requests = 0;
+  let errors = 0;
+  for (const e of endpoints.values()) {
+    mergeViews(totalWindow, e.window);
+    for (const m of e.methods) {
+      requests += m.requests;
+      errors += m.errors;
+    }
+  }
+  const counters = (req: SeedFamilyInfo, err: SeedFamilyInfo, win: string): CounterSeriesState[] => {
+    const out = new Map<string, CounterSeriesState>();
+    const row = (label: string) => {
+      let r = out.get(label);
+      if (!r) {
+        r = { label, requests: 0, errors: 0, window: emptyWindow() };
+        out.set(label, r);
+      }
+      return r;
+    };
+    for (const x of series(win)) if (x.window) row(x.labels[0]!).window = x.window;
+    for (const x of series(req)) row(x.labels[0]!).requests = x.value ?? 0;
+    for (const x of series(err)) row(x.labels[0]!).errors = x.value ?? 0;
+    return [...out.values()];
+  };
+  const value = (info: SeedFamilyInfo) => series(info)[0]?.value ?? 0;
+  const windowOf = (name: string) => series(name)[0]?.window ?? emptyWindow();
+  const record = (info: SeedFamilyInfo, keep: (k: string, v: number) => boolean) => {
+    const out: Record<string, number> = {};
+    for (const x of series(info)) if (keep(x.labels[0]!, x.value ?? 0)) out[x.labels[0]!] = x.value ?? 0;
+    return out;
+  };
+  const declared = s.families.filter((f) => !f.hidden && !SEED_NAMES.has(f.name));
+  const cardinality: Record<string, number> = {};
+  for (const x of series(F.series)) cardinality[`${x.labels[0]}s`] = x.value ?? 0;
+  return {
+    timestampMs: s.timestampMs,
+    startMs: s.startMs,
+    windowSeconds: s.windowSeconds,
+    sketchScale: s.sketchScale,
+    histogramBuckets: [...(duration?.bounds ?? [])],
+    totals: { requests, errors, window: totalWindow },
+    endpoints: [...endpoints.values()],
+    providers: counters(F.providerRequests, F.providerErrors, 'window:provider'),
+    models: counters(F.modelRequests, F.modelErrors, 'window:model'),
+    services: counters(F.externalCalls, F.externalErrors, 'window:service'),
+    cache: { hits: value(F.cacheHits), misses: value(F.cacheMisses), window: windowOf('window:cache') },
+    db: { queries: value(F.dbQueries), window: windowOf('window:db') },
+    ...(declared.length > 0 ? { families: declared } : {}),
+    dropped: record(F.dropped, (_, v) => v > 0),
+    inFlight: series(F.inFlight).map((x) => ({ endpoint: x.labels[0]!, requests: x.value ?? 0 })),
+    overflow: record(F.overflow, (k, v) => v > 0 || OVERFLOW_LABELS.includes(k)),
+    cardinality,
+  };
+}
+
+/** The names of the seed's own families (shown and hidden), which the seed view does not list as declared. */
+const SEED_NAMES = new Set<string>([
+  ...Object.values(F).map((f) => f.name),
+  ...CENSUS.map(([name]) => name),
+  'window:cache',
+  'window:db',
+]);

@@ -3,6 +3,7 @@ import { type Exemplar, laterExemplar, mergeExemplarLists } from './exemplar.js'
 import { evaluateHealth, type HealthReport } from './health.js';
 import type { HealthThresholds } from './options.js';
 import { type FamilyState, mergeFamilies, reviveFamilies } from './registry.js';
+import { fromSeed, recount, seedView } from './seed.js';
 import { SEED_FAMILIES } from './seedFamilies.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { emptyView, mergeViews, type WindowView } from './window.js';
@@ -52,10 +53,11 @@ export interface CounterSeriesState {
 }
 
 /**
- * The raw, mergeable state of a collector (or of many merged ones). Counters are cumulative since
- * start or reset; `window` fields hold the sliding window merged over its live sub-windows.
+ * The seed's figures of a state, in the shape its front records them (`seedView(state)` reads them back from the
+ * families). Counters are cumulative since start or reset; `window` fields hold the sliding window merged over its
+ * live sub-windows.
  */
-export interface CollectorState {
+export interface SeedState {
   timestampMs: number;
   startMs: number;
   windowSeconds: number;
@@ -87,133 +89,50 @@ export interface CollectorState {
   families?: FamilyState[];
 }
 
-const windowOf = (w: WindowView): WindowView => mergeViews(emptyView(w.sketch?.scale), w);
-
-function mergeByKey<T>(target: T[], source: T[], key: (t: T) => string, clone: (t: T) => T, add: (a: T, b: T) => void) {
-  const index = new Map<string, T>();
-  for (const t of target) index.set(key(t), t);
-  for (const s of source) {
-    const t = index.get(key(s));
-    if (t) add(t, s);
-    else {
-      const c = clone(s);
-      target.push(c);
-      index.set(key(s), c);
-    }
-  }
+/**
+ * The raw, mergeable state of a collector (or of many merged ones): one generic form for every family. Counters are
+ * cumulative since start or reset; windows hold the sliding window merged over its live sub-windows.
+ */
+export interface CollectorState {
+  timestampMs: number;
+  startMs: number;
+  windowSeconds: number;
+  sketchScale: number;
+  /**
+   * Every family, in output order: the seed's (`http_requests_total`, … with the derived gauges as views over hidden
+   * window families), uptime, the declared families (`collector.counter()`, the runtime and AI families, a cluster's
+   * census), then the collector's self-report (`gatewayz_metrics_*`). Each merges, revives and renders without
+   * any layer knowing the family.
+   */
+  families: FamilyState[];
 }
 
-function addSeries(a: CounterSeriesState, b: CounterSeriesState): void {
-  a.requests += b.requests;
-  a.errors += b.errors;
-  mergeViews(a.window, b.window);
-}
-const cloneSeries = (s: CounterSeriesState): CounterSeriesState => ({ ...s, window: windowOf(s.window) });
-
-function addMethod(a: MethodState, b: MethodState): void {
-  if (b.native) a.native = a.native ? a.native.merge(b.native) : b.native.clone();
-  a.requests += b.requests;
-  a.errors += b.errors;
-  a.sum += b.sum;
-  a.count += b.count;
-  for (let i = 0; i < a.buckets.length; i++) a.buckets[i]! += b.buckets[i] ?? 0;
-  if (b.exemplars) a.exemplars = mergeExemplarLists(a.exemplars, b.exemplars);
-  if (b.requestExemplar) a.requestExemplar = laterExemplar(a.requestExemplar, b.requestExemplar) as Exemplar;
-}
-
-const cloneMethod = (m: MethodState): MethodState => ({
-  ...m,
-  buckets: [...m.buckets],
-  ...(m.native ? { native: m.native.clone() } : {}),
-  ...(m.exemplars ? { exemplars: [...m.exemplars] } : {}),
-});
-
-function addEndpoint(a: EndpointState, b: EndpointState): void {
-  mergeByKey(a.methods, b.methods, (m) => m.method, cloneMethod, addMethod);
-  mergeByKey(
-    a.statuses,
-    b.statuses,
-    (s) => s.status,
-    (s) => ({ ...s }),
-    (x, y) => {
-      x.count += y.count;
-    },
-  );
-  mergeViews(a.window, b.window);
-}
-
-function addRecord(a: Record<string, number>, b: Record<string, number>): void {
-  for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
-}
+const bounds = (s: CollectorState) => s.families.find((f) => f.name === SEED_FAMILIES.duration.name)?.bounds ?? [];
 
 /**
- * Merges the states of several collectors exactly: counters and histogram buckets are summed,
- * sketches merged bucket by bucket, min/max taken as min/max. Uptime is the first state's.
+ * Merges the states of several collectors exactly, family by family: counters and histogram buckets are summed,
+ * sketches merged bucket by bucket, min/max taken as min/max, gauges by their rule; the distinct label values held
+ * are counted again from the merged series. The clock is the latest `timestampMs` and the first state's `startMs`.
  * The inputs are not modified.
  */
 export function mergeStates(states: readonly CollectorState[]): CollectorState {
   const first = states[0];
   if (!first) throw new MetricsError('INCOMPATIBLE_STATE', 'mergeStates needs at least one state');
-  const out: CollectorState = {
-    ...first,
-    histogramBuckets: [...first.histogramBuckets],
-    totals: { ...first.totals, window: windowOf(first.totals.window) },
-    endpoints: [],
-    providers: [],
-    models: [],
-    services: [],
-    cache: { ...first.cache, window: windowOf(first.cache.window) },
-    db: { ...first.db, window: windowOf(first.db.window) },
-    dropped: { ...first.dropped },
-    inFlight: [],
-    overflow: { ...first.overflow },
-    cardinality: {},
-  };
-  const inFlight = out.inFlight as InFlightState[];
-  const cloneEndpoint = (e: EndpointState): EndpointState => ({
-    endpoint: e.endpoint,
-    methods: e.methods.map(cloneMethod),
-    statuses: e.statuses.map((s) => ({ ...s })),
-    window: windowOf(e.window),
-  });
-  for (const [i, s] of states.entries()) {
-    if (s.sketchScale !== first.sketchScale || s.histogramBuckets.join() !== first.histogramBuckets.join()) {
+  const b = bounds(first).join();
+  for (const s of states) {
+    if (s.sketchScale !== first.sketchScale || bounds(s).join() !== b) {
       throw new MetricsError('INCOMPATIBLE_STATE', 'states to merge must share sketchScale and histogramBuckets');
     }
-    mergeByKey(out.endpoints, s.endpoints, (e) => e.endpoint, cloneEndpoint, addEndpoint);
-    mergeByKey(out.providers, s.providers, (p) => p.label, cloneSeries, addSeries);
-    mergeByKey(out.models, s.models, (p) => p.label, cloneSeries, addSeries);
-    mergeByKey(out.services, s.services, (p) => p.label, cloneSeries, addSeries);
-    mergeByKey(
-      inFlight,
-      s.inFlight ?? [],
-      (f) => f.endpoint,
-      (f) => ({ ...f }),
-      (a, b) => {
-        a.requests += b.requests;
-      },
-    );
-    if (i === 0) continue;
-    out.timestampMs = Math.max(out.timestampMs, s.timestampMs);
-    out.totals.requests += s.totals.requests;
-    out.totals.errors += s.totals.errors;
-    mergeViews(out.totals.window, s.totals.window);
-    out.cache.hits += s.cache.hits;
-    out.cache.misses += s.cache.misses;
-    mergeViews(out.cache.window, s.cache.window);
-    out.db.queries += s.db.queries;
-    mergeViews(out.db.window, s.db.window);
-    addRecord(out.dropped, s.dropped);
-    addRecord(out.overflow, s.overflow);
   }
-  if (states.some((s) => s.families)) out.families = mergeFamilies(states.map((s) => s.families));
-  out.cardinality = {
-    endpoints: out.endpoints.length,
-    providers: out.providers.length,
-    models: out.models.length,
-    services: out.services.length,
+  const families = mergeFamilies(states.map((s) => s.families));
+  recount(families);
+  return {
+    timestampMs: Math.max(...states.map((s) => s.timestampMs)),
+    startMs: first.startMs,
+    windowSeconds: first.windowSeconds,
+    sketchScale: first.sketchScale,
+    families,
   };
-  return out;
 }
 
 /** Latency statistics of a window, in seconds; `null` where the window has no latencies. */
@@ -299,9 +218,6 @@ export interface MetricsSnapshot {
   }[];
 }
 
-/** Seed families a state's `families` may carry (worker by worker): the snapshot reports them in its own fields. */
-const SEED_NAMES = new Set(Object.values(SEED_FAMILIES).map((f) => f.name));
-
 const familySummary = (f: FamilyState): NonNullable<MetricsSnapshot['families']>[number] => ({
   name: f.name,
   type: f.type,
@@ -315,7 +231,12 @@ const familySummary = (f: FamilyState): NonNullable<MetricsSnapshot['families']>
 });
 
 /** Computes the snapshot view (quantiles, rates, health) of a raw state. */
-export function summarizeState(s: CollectorState, health?: HealthThresholds): MetricsSnapshot {
+export function summarizeState(state: CollectorState, health?: HealthThresholds): MetricsSnapshot {
+  return summarizeSeed(seedView(state), health);
+}
+
+/** {@link summarizeState} of the seed's figures. */
+export function summarizeSeed(s: SeedState, health?: HealthThresholds): MetricsSnapshot {
   const total = s.totals;
   const allLatency = emptyView(s.sketchScale);
   for (const e of s.endpoints) mergeViews(allLatency, e.window);
@@ -368,16 +289,14 @@ export function summarizeState(s: CollectorState, health?: HealthThresholds): Me
     })),
     inFlight: (s.inFlight ?? []).map((f) => ({ endpoint: f.endpoint, requests: f.requests })),
     self: { dropped: { ...s.dropped }, overflow: { ...s.overflow }, cardinality: { ...s.cardinality } },
-    ...(s.families
-      ? { families: s.families.filter((f) => !f.hidden && !SEED_NAMES.has(f.name)).map(familySummary) }
-      : {}),
+    ...(s.families ? { families: s.families.map(familySummary) } : {}),
   };
 }
 
 /** A state with nothing recorded yet: what a merge of no states gives. */
 export function emptyState(startMs: number, nowMs: number = Date.now()): CollectorState {
   const w = () => emptyView(undefined);
-  return {
+  return fromSeed({
     timestampMs: nowMs,
     startMs,
     windowSeconds: 300,
@@ -394,7 +313,7 @@ export function emptyState(startMs: number, nowMs: number = Date.now()): Collect
     inFlight: [],
     overflow: {},
     cardinality: {},
-  };
+  });
 }
 
 const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
@@ -405,28 +324,15 @@ const emptyWindow = (w: WindowView): WindowView => emptyView(w.sketch?.scale);
  * present): nothing is in flight in it.
  */
 export function retiredState(s: CollectorState): CollectorState {
-  const series = (l: CollectorState['providers']) => l.map((p) => ({ ...p, window: emptyWindow(p.window) }));
   return {
     ...s,
-    totals: { ...s.totals, window: emptyWindow(s.totals.window) },
-    endpoints: s.endpoints.map((e) => ({ ...e, window: emptyWindow(e.window) })),
-    providers: series(s.providers),
-    models: series(s.models),
-    services: series(s.services),
-    cache: { ...s.cache, window: emptyWindow(s.cache.window) },
-    db: { ...s.db, window: emptyWindow(s.db.window) },
-    inFlight: [],
-    ...(s.families
-      ? {
-          families: s.families.map((f) => ({
-            ...f,
-            series:
-              f.type === 'gauge' && !f.hidden
-                ? []
-                : f.series.map((x) => (x.window ? { ...x, window: emptyWindow(x.window) } : x)),
-          })),
-        }
-      : {}),
+    families: s.families.map((f) => ({
+      ...f,
+      series:
+        f.type === 'gauge' && !f.hidden
+          ? []
+          : f.series.map((x) => (x.window ? { ...x, window: emptyWindow(x.window) } : x)),
+    })),
   };
 }
 
@@ -442,17 +348,9 @@ export function reviveState(json: unknown): CollectorState {
     sketch: w.sketch ? LogSketch.fromJSON(w.sketch as SketchJSON) : undefined,
   });
   const s = structuredClone(json) as any;
-  if (!s || typeof s !== 'object' || !Array.isArray(s.endpoints)) {
+  if (!s || typeof s !== 'object' || !Array.isArray(s.families)) {
     throw new MetricsError('INCOMPATIBLE_STATE', 'not a serialised CollectorState');
   }
-  s.totals.window = fixWindow(s.totals.window);
-  s.cache.window = fixWindow(s.cache.window);
-  s.db.window = fixWindow(s.db.window);
-  for (const e of s.endpoints) {
-    e.window = fixWindow(e.window);
-    for (const m of e.methods) if (m.native) m.native = LogSketch.fromJSON(m.native as unknown as SketchJSON);
-  }
-  for (const list of [s.providers, s.models, s.services]) for (const p of list) p.window = fixWindow(p.window);
-  if (s.families !== undefined) s.families = reviveFamilies(s.families, fixWindow);
+  s.families = reviveFamilies(s.families, fixWindow);
   return s as CollectorState;
 }

@@ -155,15 +155,14 @@ export class PrometheusExporter {
     slices: NonNullable<MetricsSource['stateSlices']>,
     w: FamilyWriter<L> & { flush(): void },
   ): Generator<void, void, undefined> {
-    let head: CollectorState | undefined;
+    // The head (every family, those of endpoint series still empty) sets the order of the groups; each later
+    // slice adds its endpoints' series to theirs.
     for (const slice of slices.call(this.source, { batchSize: 32 })) {
-      if (slice.kind === 'head') head = slice.state;
-      for (const _ of walkFamilies(partsOf(slice.state), this.self, w, 'endpoints')) {
+      for (const _ of walkFamilies(partsOf(slice.state), this.self, w, slice.kind === 'head' ? 'all' : 'slice')) {
         w.flush();
         yield;
       }
     }
-    if (head) for (const _ of walkFamilies(partsOf(head), this.self, w, 'rest')) yield;
   }
 
   /** Yields to the event loop (setImmediate) when `SLICE_MS` has passed since the last yield. */
@@ -185,8 +184,7 @@ export class PrometheusExporter {
     if (typeof source.stateSlices === 'function') {
       const w = new GroupedTextWriter(format === 'openmetrics');
       for (const _ of this.sliced(source.stateSlices, w)) await breathe();
-      if (format === 'openmetrics') w.buf += '# EOF\n';
-      return w.finish(breathe);
+      return w.finish(breathe, format === 'openmetrics' ? '# EOF\n' : '');
     }
     const state = await (source.stateAsync ? source.stateAsync() : source.state());
     const slice = yielding ? SLICE_MS : Number.POSITIVE_INFINITY;

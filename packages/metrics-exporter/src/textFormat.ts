@@ -124,10 +124,15 @@ export class GroupedTextWriter extends TextWriter {
     }
   }
 
-  /** The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces. */
-  async finish(breathe: () => Promise<void>): Promise<Buffer> {
+  /**
+   * The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces, followed by `trailer`
+   * (OpenMetrics' `# EOF`), which belongs to no family.
+   */
+  async finish(breathe: () => Promise<void>, trailer = ''): Promise<Buffer> {
     this.flush();
-    return joinPaced([...this.groups.values()].flat(), breathe);
+    const parts = [...this.groups.values()].flat();
+    if (trailer !== '') parts.push(Buffer.from(trailer, 'utf8'));
+    return joinPaced(parts, breathe);
   }
 }
 

@@ -1,7 +1,9 @@
-import type { CollectorState } from '@gatewayz/metrics-core';
+import type { FamilyState } from '@gatewayz/metrics-core';
 
 /** The aggregator's census, read back from the families it adds to its state. */
-export function census(s: CollectorState): { workers: number; answered: number; skippedTotal: number } | undefined {
+export function census(s: {
+  families?: readonly FamilyState[];
+}): { workers: number; answered: number; skippedTotal: number } | undefined {
   const workers = s.families?.find((f) => f.name === 'gatewayz_cluster_workers');
   const skipped = s.families?.find((f) => f.name === 'gatewayz_cluster_workers_skipped_total');
   if (!workers || !skipped) return undefined;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { MetricsCollector } from '@gatewayz/metrics-core';
+import { MetricsCollector, seedView } from '@gatewayz/metrics-core';
 import { PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { afterAll, expect, it } from 'vitest';
 import { ClusterAggregator } from '../index.js';
@@ -30,7 +30,7 @@ it('exemplars cross the worker IPC (JSON) and merge by latest per bucket', async
     await new Promise<void>((resolve) => w.once('message', () => resolve()));
     aggregator.addWorker(w);
   }
-  const merged = await aggregator.state();
+  const merged = seedView(await aggregator.state());
   const m = merged.endpoints.find((e) => e.endpoint === '/api/chat')!.methods[0]!;
   expect(m.buckets.reduce((a, b) => a + b, 0)).toBe(3);
   const om = await new PrometheusExporter(aggregator).exportAsync('openmetrics');

@@ -8,6 +8,7 @@ import {
   MetricsError,
   mergeStates,
   reviveState,
+  seedView,
   stableHash,
 } from '../index.js';
 
@@ -16,7 +17,7 @@ const clocked = (completions?: CompletionOptions) => {
   const c = new MetricsCollector({ runtimeMetrics: false, now: () => clock.t, ...(completions && { completions }) });
   return { c, clock };
 };
-const fam = (c: MetricsCollector, name: string) => c.state().families?.find((f) => f.name === name);
+const fam = (c: MetricsCollector, name: string) => seedView(c.state()).families?.find((f) => f.name === name);
 const values = (c: MetricsCollector, name: string) =>
   Object.fromEntries((fam(c, name)?.series ?? []).map((s) => [s.labels.join('|'), s.value ?? s.count]));
 const sums = (c: MetricsCollector, name: string) =>
@@ -27,7 +28,7 @@ const base = { provider: 'openai', model: 'gpt-4o', durationSeconds: 1 };
 describe('recordCompletion', () => {
   it('declares nothing until the first completion, then the families with their contract labels', () => {
     const { c } = clocked();
-    expect(c.state().families).toBeUndefined();
+    expect(seedView(c.state()).families).toBeUndefined();
     c.recordCompletion({ ...base, inputTokens: 10, outputTokens: 5, cachedInputTokens: 4, costUsd: 0.25 });
     const f = (n: string) => fam(c, n);
     expect(f('model_tokens_total')?.labelNames).toEqual(['provider', 'model', 'type']);
@@ -87,7 +88,7 @@ describe('recordCompletion', () => {
     c.recordCompletion({ ...base, durationSeconds: 1, timeToFirstTokenSeconds: 2 }); // ttft after the end
     c.recordCompletion({ ...base, inputTokens: 2, cachedInputTokens: 3 }); // more cached than input
     c.recordCompletion({ ...base, costUsd: 1e9 });
-    const d = c.state().dropped;
+    const d = seedView(c.state()).dropped;
     expect(d.invalid_tokens).toBe(4);
     expect(d.invalid_cost).toBe(3);
     expect(d.invalid_latency).toBe(3);
@@ -113,8 +114,8 @@ describe('recordCompletion', () => {
       { numRuns: 500 },
     );
     expect(() => c.recordCompletion(null as never)).not.toThrow();
-    expect(c.state().dropped.invalid_record).toBeGreaterThan(0);
-    expect(c.state().dropped.internal_error ?? 0).toBe(0);
+    expect(seedView(c.state()).dropped.invalid_record).toBeGreaterThan(0);
+    expect(seedView(c.state()).dropped.internal_error ?? 0).toBe(0);
   });
 });
 
@@ -281,7 +282,7 @@ describe('OpenTelemetry names', () => {
       stream: true,
     });
     c.recordCompletion({ ...base, inputTokens: 50, outputTokens: 9 });
-    const names = (c.state().families ?? []).map((f) => f.name);
+    const names = (seedView(c.state()).families ?? []).map((f) => f.name);
     expect(names).toEqual(
       expect.arrayContaining([
         'gen_ai_client_token_usage',
@@ -321,7 +322,7 @@ describe('tenants', () => {
     const { c } = clocked({ hashTenants: true });
     c.recordCompletion({ ...base, tenant: 'sk-live-abc', inputTokens: 3, costUsd: 1 });
     expect(values(c, 'tenant_tokens_total')).toEqual({ [`${stableHash('sk-live-abc')}|input`]: 3 });
-    expect(JSON.stringify(c.state())).not.toContain('sk-live-abc');
+    expect(JSON.stringify(seedView(c.state()))).not.toContain('sk-live-abc');
   });
 
   it('100k distinct tenants stay bounded in series and heap, the overflow is counted', () => {
@@ -342,8 +343,8 @@ describe('tenants', () => {
     expect(fam(c, 'tenant_cost_usd_total')!.series.length).toBeLessThanOrEqual(1001);
     // the warm-up's last 1,000 tenants overflowed too
     expect(values(c, 'tenant_cost_usd_total').__overflow__).toBeCloseTo(101, 6);
-    expect(c.state().overflow['tenant_tokens_total:tenant']).toBe(101_000);
-    expect(c.state().overflow['tenant_cost_usd_total:tenant']).toBe(101_000);
+    expect(seedView(c.state()).overflow['tenant_tokens_total:tenant']).toBe(101_000);
+    expect(seedView(c.state()).overflow['tenant_cost_usd_total:tenant']).toBe(101_000);
     // every token is still counted: nothing is lost to the cap
     expect(values(c, 'model_tokens_total')['openai|gpt-4o|input']).toBe(102_000);
     // 100k label strings alone would be several MB; the bound child caches are capped at 4096 entries
@@ -357,7 +358,7 @@ describe('tenants', () => {
     expect(f.series.length).toBe(257); // 256 models (the `limits.models` default) + __overflow__
     expect(values(c, 'model_tokens_total')['openai|__overflow__|output']).toBe(2 * (10_000 - 256));
     expect(f.series.reduce((n, s) => n + s.value!, 0)).toBe(20_000);
-    expect(c.state().dropped.internal_error ?? 0).toBe(0);
+    expect(seedView(c.state()).dropped.internal_error ?? 0).toBe(0);
   });
 
   it('idle tenants expire on the injected clock (counted), and free their place under the cap', () => {
@@ -368,7 +369,7 @@ describe('tenants', () => {
     c.recordCompletion({ ...base, tenant: 'b', inputTokens: 1, costUsd: 1 });
     clock.t += 45_000;
     expect(values(c, 'tenant_cost_usd_total')).toEqual({ b: 2 });
-    expect(c.state().dropped.idle_series).toBe(2); // a's tokens and cost series
+    expect(seedView(c.state()).dropped.idle_series).toBe(2); // a's tokens and cost series
     // the returning tenant is a new series from zero (its cached bound child is re-resolved), in a freed place
     c.recordCompletion({ ...base, tenant: 'a', inputTokens: 1, costUsd: 1 });
     expect(values(c, 'tenant_cost_usd_total')).toEqual({ b: 2, a: 1 });

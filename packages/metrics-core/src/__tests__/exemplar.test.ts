@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsCollector, mergeStates, type RequestRecord, reviveState } from '../index.js';
+import { MetricsCollector, mergeStates, type RequestRecord, reviveState, seedView } from '../index.js';
 
 const T1 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const T2 = '0af7651916cd43dd8448eb211c80319c';
@@ -28,7 +28,7 @@ describe('exemplars', () => {
     c.set(1_700_000_001_000);
     m.recordRequest(req(0.07, { traceId: T2, spanId: S1 }));
     m.recordRequest(req(0.08)); // no trace: the bucket keeps the last one
-    const s = m.state().endpoints[0]!.methods[0]!;
+    const s = seedView(m.state()).endpoints[0]!.methods[0]!;
     expect(s.exemplars).toEqual([
       { traceId: T2, spanId: S1, value: 0.07, timestampMs: 1_700_000_001_000 },
       { traceId: T2, value: 0.5, timestampMs: 1_700_000_000_500 },
@@ -43,7 +43,7 @@ describe('exemplars', () => {
       const hex = i.toString(16).padStart(32, '1');
       m.recordRequest(req((i % 30) / 10, { traceId: hex }));
     }
-    const s = m.state().endpoints[0]!.methods[0]!;
+    const s = seedView(m.state()).endpoints[0]!.methods[0]!;
     expect(s.exemplars).toHaveLength(3);
     expect(s.exemplars!.every((e) => e !== null)).toBe(true);
     expect(s.exemplars![2]!.traceId).toBe((4999).toString(16).padStart(32, '1'));
@@ -52,7 +52,7 @@ describe('exemplars', () => {
   it('a series without any trace carries no exemplar fields', () => {
     const m = new MetricsCollector();
     m.recordRequest(req(0.2));
-    const s = m.state().endpoints[0]!.methods[0]!;
+    const s = seedView(m.state()).endpoints[0]!.methods[0]!;
     expect('exemplars' in s).toBe(false);
     expect('requestExemplar' in s).toBe(false);
   });
@@ -72,7 +72,7 @@ describe('exemplars', () => {
   ])('drops and counts a malformed exemplar (%s), still recording the request', (_, exemplar) => {
     const m = new MetricsCollector();
     m.recordRequest(req(0.2, exemplar as never));
-    const st = m.state();
+    const st = seedView(m.state());
     const s = st.endpoints[0]!.methods[0]!;
     expect(s.requests).toBe(1);
     expect(s.count).toBe(1);
@@ -84,7 +84,7 @@ describe('exemplars', () => {
   it('an invalid latency keeps the counter exemplar but no bucket exemplar', () => {
     const m = new MetricsCollector();
     m.recordRequest(req(Number.NaN, { traceId: T1 }));
-    const s = m.state().endpoints[0]!.methods[0]!;
+    const s = seedView(m.state()).endpoints[0]!.methods[0]!;
     expect(s.exemplars).toBeUndefined();
     expect(s.requestExemplar?.traceId).toBe(T1);
   });
@@ -104,7 +104,7 @@ describe('exemplars', () => {
     a.recordRequest(req(5, { traceId: T1 }));
     const viaJson = reviveState(JSON.parse(JSON.stringify(b.state())));
     for (const merged of [mergeStates([a.state(), viaJson]), mergeStates([viaJson, a.state()])]) {
-      const m = merged.endpoints[0]!.methods[0]!;
+      const m = seedView(merged).endpoints[0]!.methods[0]!;
       expect(m.exemplars!.map((e) => e && [e.traceId, e.timestampMs])).toEqual([
         [T1, 2000],
         [T2, 3000],
@@ -114,6 +114,6 @@ describe('exemplars', () => {
       expect(m.buckets).toEqual([2, 1, 1]);
     }
     // the inputs are not modified
-    expect(a.state().endpoints[0]!.methods[0]!.exemplars![1]).toBeNull();
+    expect(seedView(a.state()).endpoints[0]!.methods[0]!.exemplars![1]).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsCollector, type MetricsCollectorOptions } from '../index.js';
+import { MetricsCollector, type MetricsCollectorOptions, seedView } from '../index.js';
 import { LogSketch } from '../sketch.js';
 import { SlidingWindow } from '../window.js';
 
@@ -53,11 +53,11 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     expect(s.window.latency).toEqual({ count: 0, avg: null, min: null, max: null, p50: null, p95: null, p99: null });
     expect(s.endpoints[0]!.latency.p50).toBeNull();
     expect(s.health).toMatchObject({ status: 'healthy', errorRate: 0, requests: 0, insufficientData: true });
-    expect(c.state().endpoints[0]!.window.sketch!.quantile(0.5)).toBeNaN();
+    expect(seedView(c.state()).endpoints[0]!.window.sketch!.quantile(0.5)).toBeNaN();
     // Counters are cumulative.
     expect(s.totals).toEqual({ requests: 40, errors: 10, errorRate: 0.25 });
     expect(s.endpoints[0]!.requests).toBe(40);
-    expect(c.state().endpoints[0]!.methods[0]!.count).toBe(40);
+    expect(seedView(c.state()).endpoints[0]!.methods[0]!.count).toBe(40);
   });
 
   it('expires a slot exactly 300 s after it began', () => {
@@ -77,20 +77,20 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 1, statusCode: 200 });
     clock.t = 101 * SLOT;
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 3, statusCode: 500 });
-    let w = c.state().endpoints[0]!.window;
+    let w = seedView(c.state()).endpoints[0]!.window;
     expect([w.requests, w.errors, w.count, w.min, w.max]).toEqual([2, 1, 2, 1, 3]);
     expect(w.sketch!.count).toBe(2);
 
     // Slot 1 expires; slot 2 must still hold exactly its own record, not a shared copy.
     clock.t = 105 * SLOT;
-    w = c.state().endpoints[0]!.window;
+    w = seedView(c.state()).endpoints[0]!.window;
     expect([w.requests, w.errors, w.count, w.min, w.max]).toEqual([1, 1, 1, 3, 3]);
     expect(w.sketch!.count).toBe(1);
     expect(w.sketch!.quantile(0.5)).toBeCloseTo(3, 1);
 
     // Recording into a new slot does not disturb the other live slot.
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 5, statusCode: 200 });
-    w = c.state().endpoints[0]!.window;
+    w = seedView(c.state()).endpoints[0]!.window;
     expect([w.requests, w.count, w.min, w.max]).toEqual([2, 2, 3, 5]);
   });
 
@@ -180,9 +180,9 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 1, statusCode: 500 });
     clock.t = 5 * SLOT; // same ring position, new epoch
     c.recordRequest({ endpoint: '/a', method: 'GET', latencySeconds: 2, statusCode: 200 });
-    const w = c.state().totals.window;
+    const w = seedView(c.state()).totals.window;
     expect([w.requests, w.errors]).toEqual([1, 0]);
-    expect(c.state().endpoints[0]!.window.min).toBe(2);
+    expect(seedView(c.state()).endpoints[0]!.window.min).toBe(2);
   });
 
   it('provider, model, cache, database and external-API figures are windowed too', () => {

@@ -5,7 +5,14 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MetricsCollector, mergeStates, type RequestRecord, reviveState } from '@gatewayz/metrics-core';
+import {
+  fromSeed,
+  MetricsCollector,
+  mergeStates,
+  type RequestRecord,
+  reviveState,
+  seedView,
+} from '@gatewayz/metrics-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveHttpMetricsOptions } from '../entries/node.js';
 import { PrometheusExporter, renderText } from '../index.js';
@@ -249,9 +256,9 @@ describe('exemplars in the expositions', () => {
     a.recordRequest(rec(0.2, { traceId: '1'.repeat(32) }));
     a.recordRequest(rec(2, { traceId: '3'.repeat(32) }));
     b.recordRequest(rec(0.2, { traceId: '2'.repeat(32) }));
-    const s = a.state();
-    s.endpoints[0]!.methods.push(b.state().endpoints[0]!.methods[0]!); // two POST series in one endpoint
-    const om = renderText(s, 'openmetrics');
+    const s = seedView(a.state());
+    s.endpoints[0]!.methods.push(seedView(b.state()).endpoints[0]!.methods[0]!); // two POST series in one endpoint
+    const om = renderText(fromSeed(s), 'openmetrics');
     expect(om).toContain(`le="0.25"} 2 # {trace_id="${'2'.repeat(32)}"} 0.2 2.000\n`);
     expect(om).toContain(`le="2.5"} 3 # {trace_id="${'3'.repeat(32)}"} 2 1.000\n`);
     expect(om).toMatch(/^http_requests_total\{[^}]*\} 3 # \{trace_id="2{32}"\} 1 2\.000$/m);
@@ -261,11 +268,11 @@ describe('exemplars in the expositions', () => {
   it('leaves out an exemplar of a hand-built state whose labels pass 128 characters, and escapes its values', () => {
     const c = new MetricsCollector({ runtimeMetrics: false, now: () => 1000 });
     c.recordRequest(rec(0.2, { traceId: TRACE }));
-    const s = c.state();
+    const s = seedView(c.state());
     const m = s.endpoints[0]!.methods[0]!;
     m.exemplars = m.exemplars!.map((e) => e && { ...e, traceId: 'x'.repeat(121) });
     m.requestExemplar = { traceId: 'q"\n\\', value: 1, timestampMs: 1000 };
-    const om = renderText(s, 'openmetrics');
+    const om = renderText(fromSeed(s), 'openmetrics');
     expect(om).not.toContain('x'.repeat(121));
     expect(om).toContain('# {trace_id="q\\"\\n\\\\"} 1 1.000');
     expect(strictParse(om).status).toBe(0);
@@ -299,32 +306,32 @@ describe('track() passes the trace of each request', () => {
   it('from traceparent; a malformed header is ignored; exemplars: false turns it off', async () => {
     const { collector, get } = await serve();
     await get({ traceparent: VALID });
-    let s = collector.state().endpoints[0]!.methods[0]!;
+    let s = seedView(collector.state()).endpoints[0]!.methods[0]!;
     expect(s.requestExemplar).toMatchObject({ traceId: TRACE, spanId: SPAN });
     await get({ traceparent: `00-${'1'.repeat(32)}-${SPAN}-01"} 1` });
     await get();
-    s = collector.state().endpoints[0]!.methods[0]!;
+    s = seedView(collector.state()).endpoints[0]!.methods[0]!;
     expect(s.requests).toBe(3);
     expect(s.requestExemplar?.traceId).toBe(TRACE);
-    expect(collector.state().dropped.invalid_exemplar).toBeUndefined();
+    expect(seedView(collector.state()).dropped.invalid_exemplar).toBeUndefined();
     expect(new PrometheusExporter(collector).exportOpenMetrics()).toContain(`trace_id="${TRACE}"`);
     await new Promise((r) => server!.close(r));
 
     const off = await serve({ exemplars: false });
     await off.get({ traceparent: VALID });
-    expect(off.collector.state().endpoints[0]!.methods[0]!.requestExemplar).toBeUndefined();
+    expect(seedView(off.collector.state()).endpoints[0]!.methods[0]!.requestExemplar).toBeUndefined();
   });
 
   it('from the active OpenTelemetry span when there is no traceparent', async () => {
     const { collector, get } = await serve();
     fakeOtel(() => ({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }));
     await get();
-    expect(collector.state().endpoints[0]!.methods[0]!.requestExemplar).toMatchObject({
+    expect(seedView(collector.state()).endpoints[0]!.methods[0]!.requestExemplar).toMatchObject({
       traceId: '0af7651916cd43dd8448eb211c80319c',
       spanId: 'b7ad6b7169203331',
     });
     await get({ traceparent: VALID }); // the header wins
-    expect(collector.state().endpoints[0]!.methods[0]!.requestExemplar?.traceId).toBe(TRACE);
+    expect(seedView(collector.state()).endpoints[0]!.methods[0]!.requestExemplar?.traceId).toBe(TRACE);
   });
 
   it('rejects a non-boolean exemplars option', () => {

@@ -60,10 +60,11 @@ describe('OpenMetrics 1.0 rendering', () => {
   it('escapes quotes in HELP as well as backslashes and newlines', () => {
     for (const f of parsed.families.values()) expect(f.help.length).toBeGreaterThan(5);
     // the parser rejects a raw quote in OpenMetrics HELP; a help text with a quote, a backslash and a newline
-    const state = collector.state();
     const original = METRIC_FAMILIES.uptime.help;
     try {
       (METRIC_FAMILIES.uptime as { help: string }).help = 'say "hi" \\ and\nbye';
+      // A state carries its families' declarations, help included: this one is taken after the change.
+      const state = collector.state();
       const text = new PrometheusExporter({ state: () => state }).exportOpenMetrics();
       expect(text).toContain('# HELP gatewayz_uptime_seconds say \\"hi\\" \\\\ and\\nbye\n');
       expect(parseExposition(text, 'openmetrics').families.get('gatewayz_uptime_seconds')!.help).toBe(

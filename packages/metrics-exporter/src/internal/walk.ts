@@ -114,7 +114,7 @@ export function* walkFamilies<L>(
   inputs: readonly StatePart[],
   self: ExporterSelfState,
   w: FamilyWriter<L>,
-  /** `endpoints`: only the families of endpoint series; `rest`: only the others. */
+  /** `slice`: a later slice of a sliced state, only its own families (no self-report, no refusals). */
   section: FamilySection = 'all',
 ): Generator<void, void, undefined> {
   const groups = new Map<string, Member<L>[]>();
@@ -128,7 +128,7 @@ export function* walkFamilies<L>(
     yield;
   }
   for (const list of groups.values()) yield* familyGroup(w, list);
-  if (section === 'endpoints') return;
+  if (section === 'slice') return;
   // Owned by this exporter, not by any one state: rendered once, without constant labels.
   yield* familyGroup(w, [{ f: refusalFamily(self), lab: new Labeller(w, []) }]);
 }

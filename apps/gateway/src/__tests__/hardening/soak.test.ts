@@ -1,4 +1,4 @@
-import { MetricsCollector } from '@gatewayz/metrics-core';
+import { MetricsCollector, seedView } from '@gatewayz/metrics-core';
 import { PrometheusExporter } from '@gatewayz/metrics-exporter';
 import { parseExposition } from '@gatewayz/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('soak', () => {
     for (const h of heap) expect(h - heap[0]!).toBeLessThan(5 * 1024 * 1024);
 
     const exporter = new PrometheusExporter(collector);
-    const state = collector.state();
+    const state = seedView(collector.state());
     expect(state.totals.requests).toBe(TOTAL);
     expect(state.dropped).toEqual({});
     expect(state.cardinality).toEqual({ endpoints: 7, providers: 4, models: 9, services: 1 });
