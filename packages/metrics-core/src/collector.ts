@@ -20,6 +20,7 @@ import {
   type GaugeOptions,
   type Histogram,
   type HistogramOptions,
+  markUnique,
 } from './registry.js';
 import { declareRuntimeMetrics } from './runtime.js';
 import { endpointFamilies, fromSeed } from './seed.js';
@@ -660,7 +661,12 @@ export class MetricsCollector {
       startMs: head.startMs,
       windowSeconds: head.windowSeconds,
       sketchScale: head.sketchScale,
-      families: endpointFamilies({ endpoints, sketchScale: seed.sketchScale, histogramBuckets: seed.histogramBuckets }),
+      // The interners hold each label value once: the slice's series are unique by construction.
+      families: endpointFamilies({
+        endpoints,
+        sketchScale: seed.sketchScale,
+        histogramBuckets: seed.histogramBuckets,
+      }).map(markUnique),
     });
     let list: EndpointState[] = [];
     for (const e of this.endpoints.values()) {

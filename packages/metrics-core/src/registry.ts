@@ -606,7 +606,7 @@ export class FamilyRegistry {
       } catch {
         this.ctx.drop('collect_error');
       }
-      out.push(f.state(now));
+      out.push(markUnique(f.state(now)));
     }
     return out;
   }
@@ -743,8 +743,23 @@ export function mergeFamilies(lists: readonly (readonly FamilyState[] | undefine
       }
     }
   }
-  return Array.from(out.values(), (m) => m.f);
+  return Array.from(out.values(), (m) => markUnique(m.f));
 }
+
+/**
+ * Families whose series are unique by labels by construction (a registry's, a merge's, the seed's after its own
+ * check): a renderer need not look for duplicates in them. A copy (`{ ...f }`) or a revived family is not in it.
+ */
+const UNIQUE = new WeakSet<FamilyState>();
+
+/** Marks `f` as holding each label set once (see {@link isUnique}). */
+export function markUnique(f: FamilyState): FamilyState {
+  UNIQUE.add(f);
+  return f;
+}
+
+/** `f` was built holding each label set once (by a registry, a merge or the seed's conversion) and not replaced since. */
+export const isUnique = (f: FamilyState): boolean => UNIQUE.has(f);
 
 /** A copy of `families` in which every per-instance family's series carry `label="value"` (e.g. `worker`). */
 export function labelPerInstance(families: readonly FamilyState[], label: string, value: string): FamilyState[] {

@@ -1,6 +1,13 @@
 import { DROP_REASONS } from './errors.js';
 import type { Exemplar } from './exemplar.js';
-import { type FamilySeriesState, type FamilyState, type FamilyView, mergeFamilies } from './registry.js';
+import {
+  type FamilySeriesState,
+  type FamilyState,
+  type FamilyView,
+  isUnique,
+  markUnique,
+  mergeFamilies,
+} from './registry.js';
 import { SEED_FAMILIES as F, quantileHelp, type SeedFamilyInfo } from './seedFamilies.js';
 import type { CollectorState, CounterSeriesState, EndpointState, MethodState, SeedState } from './state.js';
 import { emptyView, mergeViews, type WindowView } from './window.js';
@@ -230,7 +237,10 @@ const SELF_NAMES = new Set<string>([F.dropped.name, F.overflow.name, F.series.na
 export function seedFamilies(s: SeedState): FamilyState[] {
   let seed = endpointFamilies(s).concat(otherFamilies(s));
   if (seedDuplicates(s)) seed = mergeFamilies([seed]);
-  return seed.concat(s.families ?? [], selfFamilies(s));
+  else for (const f of seed) markUnique(f);
+  const self = selfFamilies(s);
+  for (const f of self) markUnique(f);
+  return seed.concat(s.families ?? [], self);
 }
 
 /** A generic state of the seed's figures. */
@@ -245,10 +255,9 @@ export function fromSeed(s: SeedState): CollectorState {
 }
 
 const uniqueFamily = (f: FamilyState): FamilyState =>
-  f.series.length > 1 && hasDuplicates(f.series, (x) => x.labels.join('\u0000'))
-    ? (mergeFamilies([[f]])[0] as FamilyState)
-    : f;
-
+  isUnique(f) || f.series.length < 2 || !hasDuplicates(f.series, (x) => x.labels.join('\u0000'))
+    ? f
+    : (mergeFamilies([[f]])[0] as FamilyState);
 /**
  * Every family of a state, in output order, for a renderer: each family's series unique by labels (duplicates, from a
  * hand-built state, summed as a merge would), the self-report last (after families a merge appended), and uptime
