@@ -628,25 +628,6 @@ export class MetricsCollector {
   }
 
   /**
-   * {@link state}, built in batches of `batchSize` endpoints with a yield to the event loop between
-   * them, so a collector with thousands of series never blocks the loop for long. Each series is
-   * read atomically; series read later may include records made during the yields.
-   */
-  async stateAsync(options: { batchSize?: number } = {}): Promise<CollectorState> {
-    const batch = Math.max(1, options.batchSize ?? 256);
-    const all = Array.from(this.endpoints.values());
-    const endpoints: EndpointState[] = [];
-    for (let i = 0; i < all.length; i += batch) {
-      if (i > 0) await new Promise<void>((r) => setImmediate(r));
-      const now = this.safeNow();
-      for (let j = i; j < Math.min(all.length, i + batch); j++) endpoints.push(this.endpointState(all[j]!, now));
-    }
-    const s = this.buildState(false);
-    s.endpoints = endpoints;
-    return fromSeed(s);
-  }
-
-  /**
    * The state in slices, for renderers that yield to the event loop between them and let each slice
    * be collected young: first every family, those of endpoint series without series (`kind: 'head'`), then
    * only the families of endpoint series, `batchSize` endpoints at a time (`kind: 'endpoints'`).

@@ -10,9 +10,9 @@ import {
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
 import { type FamilyWriter, partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
-import { ProtobufWriter, protobufSlices } from './protobufFormat.js';
+import { ProtobufWriter } from './protobufFormat.js';
 import type { RefusalCounts, RefusalReason } from './refusals.js';
-import { type ExporterSelfState, GroupedTextWriter, joinPaced, renderText, timedChunks } from './textFormat.js';
+import { type ExporterSelfState, GroupedTextWriter, renderText } from './textFormat.js';
 
 /** Longest stretch an async export holds the event loop before yielding, in milliseconds (GC pauses come on top). */
 const SLICE_MS = 2;
@@ -24,8 +24,6 @@ type SharedKind = ExpositionFormat | 'protobuf' | 'json';
 export interface MetricsSource {
   /** The state to render; a cluster aggregator returns it asynchronously. */
   state(): CollectorState | Promise<CollectorState>;
-  /** Optional: the state built in slices that yield to the event loop (a `MetricsCollector` has it). */
-  stateAsync?(): Promise<CollectorState>;
   /** Optional: the state as a head and endpoint slices (a `MetricsCollector` has it); preferred by async exports. */
   stateSlices?(options?: { batchSize?: number }): Iterable<{ kind: 'head' | 'endpoints'; state: CollectorState }>;
   /** Optional: the families declared on the source (a `MetricsCollector` has it), kept safe from `append`. */
@@ -177,26 +175,23 @@ export class PrometheusExporter {
     };
   }
 
-  private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
-    const yielding = this.options.yieldBetweenChunks;
-    const breathe = this.breather();
+  /**
+   * The walk of the source's families into `w`, the one pipeline of every asynchronous export: a source that hands
+   * out slices is walked slice by slice; any other source's state (a cluster aggregator's, awaited) whole. Either
+   * way the writer is flushed at every yield, where the caller may give the event loop back.
+   */
+  private async walk<L>(w: FamilyWriter<L> & { flush(): void }): Promise<Iterable<void>> {
     const source = this.source;
-    if (typeof source.stateSlices === 'function') {
-      const w = new GroupedTextWriter(format === 'openmetrics');
-      for (const _ of this.sliced(source.stateSlices, w)) await breathe();
-      return w.finish(breathe, format === 'openmetrics' ? '# EOF\n' : '');
-    }
-    const state = await (source.stateAsync ? source.stateAsync() : source.state());
-    const slice = yielding ? SLICE_MS : Number.POSITIVE_INFINITY;
-    const parts: Buffer[] = [];
-    let first = true;
-    for (const chunk of timedChunks(state, format, this.self, slice)) {
-      if (!first && yielding) await new Promise<void>((r) => setImmediate(r));
-      first = false;
-      if (chunk !== '') parts.push(Buffer.from(chunk, 'utf8'));
-    }
-    if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
-    return joinPaced(parts, breathe);
+    if (typeof source.stateSlices === 'function') return this.sliced(source.stateSlices, w);
+    const state = await source.state();
+    return flushing(walkFamilies(partsOf(state), this.self, w), w);
+  }
+
+  private async renderAsyncBuffer(format: ExpositionFormat): Promise<Buffer> {
+    const breathe = this.breather();
+    const w = new GroupedTextWriter(format === 'openmetrics');
+    for (const _ of await this.walk(w)) await breathe();
+    return w.finish(breathe, format === 'openmetrics' ? '# EOF\n' : '');
   }
 
   /**
@@ -209,18 +204,10 @@ export class PrometheusExporter {
   }
 
   private async renderProtobufAsync(): Promise<Buffer> {
-    const source = this.source;
     const breathe = this.breather();
-    let gen: Generator<void, Uint8Array, undefined>;
-    if (typeof source.stateSlices === 'function') {
-      const w = new ProtobufWriter(true);
-      for (const _ of this.sliced(source.stateSlices, w)) await breathe();
-      gen = w.assemble();
-    } else {
-      const yielding = this.options.yieldBetweenChunks;
-      const state = await (yielding && source.stateAsync ? source.stateAsync() : source.state());
-      gen = protobufSlices(state, this.self);
-    }
+    const w = new ProtobufWriter(true);
+    for (const _ of await this.walk(w)) await breathe();
+    const gen = w.assemble();
     let r = gen.next();
     while (!r.done) {
       await breathe();
@@ -252,5 +239,13 @@ export class PrometheusExporter {
   /** Counts a refused admin or scrape request under `reason`. */
   countRefusal(reason: RefusalReason): void {
     this.self.refusals[reason] = (this.self.refusals[reason] ?? 0) + 1;
+  }
+}
+
+/** `walk`, with the writer flushed at each of its yields (so a family's text or bytes move out in pieces). */
+function* flushing(walk: Iterable<void>, w: { flush(): void }): Generator<void, void, undefined> {
+  for (const _ of walk) {
+    w.flush();
+    yield;
   }
 }

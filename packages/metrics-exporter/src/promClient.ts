@@ -69,7 +69,7 @@ class PromClientWriter implements FamilyWriter<Record<string, string>> {
 /** Our families of one scrape, walked straight from the state (no text in between). */
 async function readFamilies(exporter: PrometheusExporter): Promise<Map<string, PromValue[]>> {
   const source = exporter.source;
-  const state = await (source.stateAsync ? source.stateAsync() : source.state());
+  const state = await source.state();
   const w = new PromClientWriter();
   for (const _ of walkFamilies(partsOf(state), exporter.self, w)) {
     // One pass; the walk's yield points are not needed here.

@@ -163,27 +163,11 @@ export function* renderChunks(
   format: ExpositionFormat,
   self: ExporterSelfState = { refusals: {} },
 ): Generator<string, void, undefined> {
-  for (const chunk of timedChunks(input, format, self, Number.POSITIVE_INFINITY)) if (chunk !== '') yield chunk;
-}
-
-/**
- * Like {@link renderChunks}, but also yields (possibly empty) text whenever `sliceMs` has passed
- * since the last yield, so an async caller can bound how long it holds the event loop.
- */
-export function* timedChunks(
-  input: CollectorState | readonly StatePart[],
-  format: ExpositionFormat,
-  self: ExporterSelfState,
-  sliceMs: number,
-): Generator<string, void, undefined> {
-  const parts = partsOf(input);
   const w = new TextWriter(format === 'openmetrics');
-  let since = performance.now();
-  for (const _ of walkFamilies(parts, self, w)) {
-    if (w.buf.length >= CHUNK || performance.now() - since >= sliceMs) {
+  for (const _ of walkFamilies(partsOf(input), self, w)) {
+    if (w.buf.length >= CHUNK) {
       yield w.buf;
       w.buf = '';
-      since = performance.now();
     }
   }
   if (w.buf !== '') yield w.buf;

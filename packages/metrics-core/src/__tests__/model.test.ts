@@ -11,7 +11,7 @@ function traffic(c: MetricsCollector, endpoints: string[]): void {
   c.recordExternalApiCall('billing', { latencySeconds: 0.05 });
 }
 
-const valueOf = (families: ReturnType<typeof stateFamilies>, name: string, labels: string[]) =>
+const sampleOf = (families: ReturnType<typeof stateFamilies>, name: string, labels: string[]) =>
   families.find((f) => f.name === name)?.series.find((s) => s.labels.join() === labels.join())?.value;
 
 describe('one metrics model', () => {
@@ -38,7 +38,7 @@ describe('one metrics model', () => {
     const families = stateFamilies(state);
     const requests = families.find((f) => f.name === 'http_requests_total')!;
     expect(requests.series.filter((s) => s.labels.join() === '/a,GET')).toHaveLength(1);
-    expect(valueOf(families, 'http_requests_total', ['/a', 'GET'])).toBe(6);
+    expect(sampleOf(families, 'http_requests_total', ['/a', 'GET'])).toBe(6);
   });
 
   it('a merge counts the distinct label values held again, from the merged series', () => {
@@ -47,9 +47,9 @@ describe('one metrics model', () => {
     traffic(a, ['/a', '/shared']);
     traffic(b, ['/b', '/shared']);
     const merged = stateFamilies(mergeStates([a.state(), b.state()]));
-    expect(valueOf(merged, 'gatewayz_metrics_series', ['endpoint'])).toBe(3);
-    expect(valueOf(merged, 'gatewayz_metrics_series', ['provider'])).toBe(1);
-    expect(valueOf(merged, 'http_requests_total', ['/shared', 'GET'])).toBe(2);
+    expect(sampleOf(merged, 'gatewayz_metrics_series', ['endpoint'])).toBe(3);
+    expect(sampleOf(merged, 'gatewayz_metrics_series', ['provider'])).toBe(1);
+    expect(sampleOf(merged, 'http_requests_total', ['/shared', 'GET'])).toBe(2);
     expect(seedView(mergeStates([a.state(), b.state()])).cardinality).toEqual({
       endpoints: 3,
       providers: 1,
@@ -69,6 +69,6 @@ describe('one metrics model', () => {
       'gatewayz_metrics_series',
     ]);
     expect(names.indexOf('jobs_total')).toBeGreaterThan(names.indexOf('gatewayz_uptime_seconds'));
-    expect(valueOf(stateFamilies(state), 'gatewayz_uptime_seconds', [])).toBe(42);
+    expect(sampleOf(stateFamilies(state), 'gatewayz_uptime_seconds', [])).toBe(42);
   });
 });
