@@ -23,7 +23,7 @@ import {
   markUnique,
 } from './registry.js';
 import { declareRuntimeMetrics } from './runtime.js';
-import { endpointFamilies, fromSeed } from './seed.js';
+import { EndpointFamilies, fromSeed } from './seed.js';
 import { LogSketch } from './sketch.js';
 import {
   type CollectorState,
@@ -550,7 +550,34 @@ export class MetricsCollector {
 
   /** The raw, mergeable state: cumulative counters plus each window merged over its live sub-windows. */
   state(): CollectorState {
-    return fromSeed(this.buildState(true));
+    // The endpoint series go straight into their families: no seed-shaped objects in between.
+    const now = this.safeNow();
+    const b = new EndpointFamilies(this.options.sketchScale, [...this.options.histogramBuckets]);
+    for (const e of this.endpoints.values()) this.addEndpoint(b, e, now);
+    return fromSeed(this.buildState(false), b.families());
+  }
+
+  private addEndpoint(b: EndpointFamilies, e: EndpointSeries, now: number): void {
+    b.endpoint(e.endpoint, e.window.view(now));
+    for (const m of e.byMethod) {
+      if (m === undefined) continue;
+      b.method(
+        e.endpoint,
+        m.method,
+        m.requests,
+        m.errors,
+        Array.from(m.buckets),
+        m.sum,
+        m.native,
+        m.exemplars ? [...m.exemplars] : undefined,
+        m.requestExemplar,
+      );
+    }
+    const flat = e.statuses;
+    for (let k = 0; k < flat.length; k += 2) {
+      const code = flat[k]!;
+      b.status(e.endpoint, code === UNKNOWN_STATUS ? 'unknown' : String(code), flat[k + 1]!);
+    }
   }
 
   /** The seed's figures as its front records them, with the declared families. */
@@ -637,27 +664,26 @@ export class MetricsCollector {
     const seed = this.buildState(false);
     const head = fromSeed(seed);
     yield { kind: 'head', state: head };
-    const slice = (endpoints: EndpointState[]): CollectorState => ({
+    const bounds = [...this.options.histogramBuckets];
+    const slice = (b: EndpointFamilies): CollectorState => ({
       timestampMs: head.timestampMs,
       startMs: head.startMs,
       windowSeconds: head.windowSeconds,
       sketchScale: head.sketchScale,
       // The interners hold each label value once: the slice's series are unique by construction.
-      families: endpointFamilies({
-        endpoints,
-        sketchScale: seed.sketchScale,
-        histogramBuckets: seed.histogramBuckets,
-      }).map(markUnique),
+      families: b.families().map(markUnique),
     });
-    let list: EndpointState[] = [];
+    let b = new EndpointFamilies(seed.sketchScale, bounds);
+    let n = 0;
     for (const e of this.endpoints.values()) {
-      list.push(this.endpointState(e, this.safeNow()));
-      if (list.length >= batch) {
-        yield { kind: 'endpoints', state: slice(list) };
-        list = [];
+      this.addEndpoint(b, e, this.safeNow());
+      if (++n >= batch) {
+        yield { kind: 'endpoints', state: slice(b) };
+        b = new EndpointFamilies(seed.sketchScale, bounds);
+        n = 0;
       }
     }
-    if (list.length > 0) yield { kind: 'endpoints', state: slice(list) };
+    if (n > 0) yield { kind: 'endpoints', state: slice(b) };
   }
 
   /** A point-in-time, JSON-serialisable view. */

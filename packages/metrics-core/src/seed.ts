@@ -107,46 +107,86 @@ function seedDuplicates(s: SeedState): boolean {
 
 /** The families of endpoint series: the latency views, the request, error and status counters, the duration histogram. */
 export function endpointFamilies(s: Pick<SeedState, 'endpoints' | 'sketchScale' | 'histogramBuckets'>): FamilyState[] {
-  const lat: FamilySeriesState[] = [];
-  const requests: FamilySeriesState[] = [];
-  const errors: FamilySeriesState[] = [];
-  const statuses: FamilySeriesState[] = [];
-  const duration: FamilySeriesState[] = [];
+  const b = new EndpointFamilies(s.sketchScale, s.histogramBuckets);
   for (const e of s.endpoints) {
-    lat.push({ labels: [e.endpoint], window: e.window });
+    b.endpoint(e.endpoint, e.window);
     for (const m of e.methods) {
-      const labels = [e.endpoint, m.method];
-      requests.push(
-        m.requestExemplar ? { labels, value: m.requests, exemplar: m.requestExemplar } : { labels, value: m.requests },
-      );
-      errors.push({ labels, value: m.errors });
-      let count = 0;
-      for (const b of m.buckets) count += b;
-      const h: FamilySeriesState = { labels, buckets: m.buckets, sum: m.sum, count };
-      if (m.native) h.native = m.native;
-      if (m.exemplars) h.exemplars = m.exemplars;
-      duration.push(h);
+      b.method(e.endpoint, m.method, m.requests, m.errors, m.buckets, m.sum, m.native, m.exemplars, m.requestExemplar);
     }
-    for (const x of e.statuses) statuses.push({ labels: [e.endpoint, x.status], value: x.count });
+    for (const x of e.statuses) b.status(e.endpoint, x.status, x.count);
   }
-  const scale = s.sketchScale;
-  return [
-    windows(
-      'window:endpoint',
-      ENDPOINT,
-      [
-        view(F.latencyAvg, 'avg'),
-        view(F.latencyP50, 0.5, quantileHelp('Median', scale)),
-        view(F.latencyP95, 0.95, quantileHelp('95th percentile', scale)),
-        view(F.latencyP99, 0.99, quantileHelp('99th percentile', scale)),
-      ],
-      lat,
-    ),
-    family(F.requests, ENDPOINT_METHOD, requests),
-    family(F.errors, ENDPOINT_METHOD, errors),
-    family(F.statuses, ENDPOINT_STATUS, statuses),
-    family(F.duration, ENDPOINT_METHOD, duration, { bounds: s.histogramBuckets }),
-  ];
+  return b.families();
+}
+
+/**
+ * Builds the families of endpoint series one series at a time, straight from whatever holds them (a seed-shaped
+ * state, or the collector's own series, with no objects in between).
+ */
+export class EndpointFamilies {
+  private readonly lat: FamilySeriesState[] = [];
+  private readonly requests: FamilySeriesState[] = [];
+  private readonly errors: FamilySeriesState[] = [];
+  private readonly statuses: FamilySeriesState[] = [];
+  private readonly duration: FamilySeriesState[] = [];
+
+  constructor(
+    private readonly scale: number,
+    private readonly bounds: number[],
+  ) {}
+
+  endpoint(endpoint: string, window: WindowView): void {
+    this.lat.push({ labels: [endpoint], window });
+  }
+
+  method(
+    endpoint: string,
+    method: string,
+    requests: number,
+    errors: number,
+    buckets: number[],
+    sum: number,
+    native: MethodState['native'],
+    exemplars: MethodState['exemplars'],
+    requestExemplar: MethodState['requestExemplar'],
+  ): void {
+    // One values array for the three families of the series: a renderer encodes its labels once.
+    const labels = [endpoint, method];
+    this.requests.push(
+      requestExemplar ? { labels, value: requests, exemplar: requestExemplar } : { labels, value: requests },
+    );
+    this.errors.push({ labels, value: errors });
+    let count = 0;
+    for (let i = 0; i < buckets.length; i++) count += buckets[i]!;
+    const h: FamilySeriesState = { labels, buckets, sum, count };
+    if (native) h.native = native;
+    if (exemplars) h.exemplars = exemplars;
+    this.duration.push(h);
+  }
+
+  status(endpoint: string, status: string, count: number): void {
+    this.statuses.push({ labels: [endpoint, status], value: count });
+  }
+
+  families(): FamilyState[] {
+    const scale = this.scale;
+    return [
+      windows(
+        'window:endpoint',
+        ENDPOINT,
+        [
+          view(F.latencyAvg, 'avg'),
+          view(F.latencyP50, 0.5, quantileHelp('Median', scale)),
+          view(F.latencyP95, 0.95, quantileHelp('95th percentile', scale)),
+          view(F.latencyP99, 0.99, quantileHelp('99th percentile', scale)),
+        ],
+        this.lat,
+      ),
+      family(F.requests, ENDPOINT_METHOD, this.requests),
+      family(F.errors, ENDPOINT_METHOD, this.errors),
+      family(F.statuses, ENDPOINT_STATUS, this.statuses),
+      family(F.duration, ENDPOINT_METHOD, this.duration, { bounds: this.bounds }),
+    ];
+  }
 }
 
 const counts = (list: readonly CounterSeriesState[], pick: 'requests' | 'errors'): FamilySeriesState[] =>
@@ -234,8 +274,8 @@ const SELF_NAMES = new Set<string>([F.dropped.name, F.overflow.name, F.series.na
  * seed's families (its derived gauges as views over hidden window families), uptime, the declared families, then the
  * collector's self-report. Series duplicated in the seed's lists (a hand-built state) are summed as a merge would.
  */
-export function seedFamilies(s: SeedState): FamilyState[] {
-  let seed = endpointFamilies(s).concat(otherFamilies(s));
+export function seedFamilies(s: SeedState, endpoints?: FamilyState[]): FamilyState[] {
+  let seed = (endpoints ?? endpointFamilies(s)).concat(otherFamilies(s));
   if (seedDuplicates(s)) seed = mergeFamilies([seed]);
   else for (const f of seed) markUnique(f);
   const self = selfFamilies(s);
@@ -243,14 +283,17 @@ export function seedFamilies(s: SeedState): FamilyState[] {
   return seed.concat(s.families ?? [], self);
 }
 
-/** A generic state of the seed's figures. */
-export function fromSeed(s: SeedState): CollectorState {
+/**
+ * A generic state of the seed's figures. `endpoints`, when given, are the families of the endpoint series, built
+ * already (`s.endpoints` is then not read, and must be empty for the duplicate check).
+ */
+export function fromSeed(s: SeedState, endpoints?: FamilyState[]): CollectorState {
   return {
     timestampMs: s.timestampMs,
     startMs: s.startMs,
     windowSeconds: s.windowSeconds,
     sketchScale: s.sketchScale,
-    families: seedFamilies(s),
+    families: seedFamilies(s, endpoints),
   };
 }
 
