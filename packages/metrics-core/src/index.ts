@@ -45,13 +45,13 @@ export type {
   LabelValues,
   ViewStat,
 } from './registry.js';
-export { familyViews, labelPerInstance, mergeFamilies, viewNames, viewValue } from './registry.js';
+export { familyViews, labelPerInstance, mergeFamilies, viewValue } from './registry.js';
 export type { FamilySection } from './seed.js';
 export { fromSeed, seedView, sideBySide, stateFamilies } from './seed.js';
 export type { SeedFamilyInfo } from './seedFamilies.js';
 export { SEED_FAMILIES } from './seedFamilies.js';
 export type { SketchJSON } from './sketch.js';
-export { bucketIndex, bucketUpperBound, LogSketch, SKETCH_ZERO_THRESHOLD, sketchRelativeAccuracy } from './sketch.js';
+export { LogSketch, SKETCH_ZERO_THRESHOLD, sketchRelativeAccuracy } from './sketch.js';
 export type {
   CollectorState,
   CounterSeriesState,
@@ -62,10 +62,9 @@ export type {
   MetricsSnapshot,
   SeedState,
 } from './state.js';
-export { emptyState, mergeStates, retiredState, reviveState, summarizeLatency, summarizeState } from './state.js';
+export { emptyState, mergeStates, retiredState, reviveState, summarizeState } from './state.js';
 export type { TrackRequestOptions } from './track.js';
-export { getMetricsCollector, setMetricsCollector, statusOfError, tracked, trackRequest } from './track.js';
+export { getMetricsCollector, setMetricsCollector, tracked, trackRequest } from './track.js';
 export type { OptionKind, OptionRule, OptionSchema, OptionShape } from './validate.js';
 export { describeValue, validateOptions } from './validate.js';
 export type { WindowView } from './window.js';
-export { emptyView, mergeViews } from './window.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bucketIndex, bucketUpperBound, LogSketch, MetricsError, sketchRelativeAccuracy } from '../index.js';
+import { LogSketch, MetricsError, sketchRelativeAccuracy } from '../index.js';
+import { bucketIndex, bucketUpperBound } from '../sketch.js';
 
 const ALPHA6 = sketchRelativeAccuracy(6);
 const QS = [0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];

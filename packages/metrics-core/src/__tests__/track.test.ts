@@ -10,10 +10,10 @@ import {
   type MetricsCollectorOptions,
   seedView,
   setMetricsCollector,
-  statusOfError,
   tracked,
   trackRequest,
 } from '../index.js';
+import { statusOfError } from '../track.js';
 import type { defineHandlers as DefineHandlers } from './fixtures/decorated.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
