@@ -4,7 +4,6 @@ import { evaluateHealth, type HealthReport } from './health.js';
 import type { HealthThresholds } from './options.js';
 import { type FamilyState, mergeFamilies, reviveFamilies } from './registry.js';
 import { fromSeed, recount, seedView } from './seed.js';
-import { SEED_FAMILIES } from './seedFamilies.js';
 import { LogSketch, type SketchJSON } from './sketch.js';
 import { emptyView, mergeViews, type WindowView } from './window.js';
 
@@ -107,8 +106,6 @@ export interface CollectorState {
   families: FamilyState[];
 }
 
-const bounds = (s: CollectorState) => s.families.find((f) => f.name === SEED_FAMILIES.duration.name)?.bounds ?? [];
-
 /**
  * Merges the states of several collectors exactly, family by family: counters and histogram buckets are summed,
  * sketches merged bucket by bucket, min/max taken as min/max, gauges by their rule; the distinct label values held
@@ -118,12 +115,15 @@ const bounds = (s: CollectorState) => s.families.find((f) => f.name === SEED_FAM
 export function mergeStates(states: readonly CollectorState[]): CollectorState {
   const first = states[0];
   if (!first) throw new MetricsError('INCOMPATIBLE_STATE', 'mergeStates needs at least one state');
-  const b = bounds(first).join();
   for (const s of states) {
-    if (s.sketchScale !== first.sketchScale || bounds(s).join() !== b) {
-      throw new MetricsError('INCOMPATIBLE_STATE', 'states to merge must share sketchScale and histogramBuckets');
+    if (s.sketchScale !== first.sketchScale) {
+      throw new MetricsError(
+        'INCOMPATIBLE_STATE',
+        `states to merge must share sketchScale, got ${first.sketchScale} and ${s.sketchScale}`,
+      );
     }
   }
+  // A family declared differently (other label names, other bucket bounds: histogramBuckets) is refused there.
   const families = mergeFamilies(states.map((s) => s.families));
   recount(families);
   return {
