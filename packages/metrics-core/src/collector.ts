@@ -117,13 +117,13 @@ interface MethodId {
 
 const UNKNOWN_STATUS = 0;
 
+/** The `status` label of a recorded code (`UNKNOWN_STATUS` for an invalid one). */
+const statusLabel = (code: number): string => (code === UNKNOWN_STATUS ? 'unknown' : String(code));
+
 /** An endpoint's `[code, count, code, count, …]` as the state's status list. */
 function statusList(flat: number[]): { status: string; count: number }[] {
   const out: { status: string; count: number }[] = [];
-  for (let k = 0; k < flat.length; k += 2) {
-    const code = flat[k]!;
-    out.push({ status: code === UNKNOWN_STATUS ? 'unknown' : String(code), count: flat[k + 1]! });
-  }
+  for (let k = 0; k < flat.length; k += 2) out.push({ status: statusLabel(flat[k]!), count: flat[k + 1]! });
   return out;
 }
 
@@ -575,8 +575,7 @@ export class MetricsCollector {
     }
     const flat = e.statuses;
     for (let k = 0; k < flat.length; k += 2) {
-      const code = flat[k]!;
-      b.status(e.endpoint, code === UNKNOWN_STATUS ? 'unknown' : String(code), flat[k + 1]!);
+      b.status(e.endpoint, statusLabel(flat[k]!), flat[k + 1]!);
     }
   }
 

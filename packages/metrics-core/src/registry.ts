@@ -459,7 +459,7 @@ export class FamilyRegistry {
     const f = new Family(type, o, this.ctx);
     const names = [base];
     if (type === 'histogram')
-      names.push(`${name}_bucket`, `${name}_sum`, `${name}_count`, ...viewNames(f.state(0)).map((v) => v[0]));
+      names.push(`${name}_bucket`, `${name}_sum`, `${name}_count`, ...familyViews(f.state(0)).map((v) => v.name));
     for (const n of names) {
       if (this.taken.has(n) || n.startsWith('gatewayz_'))
         throw new MetricsError('INVALID_OPTION', `metric name "${n}" clashes with a family already declared`);
@@ -665,14 +665,6 @@ export function familyViews(f: FamilyState): readonly FamilyView[] {
       }),
     ),
   ];
-}
-
-/**
- * The gauges a histogram's window views derive, in output order: `[name, help, pick]`, where `pick` reads the
- * value from a series' window (NaN when the window is empty).
- */
-export function viewNames(f: FamilyState): [string, string, (w: WindowView) => number][] {
-  return familyViews(f).map((v) => [v.name, v.help, (w: WindowView) => viewValue(v.stat, w)]);
 }
 
 const cloneSeries = (s: FamilySeriesState): FamilySeriesState => ({
