@@ -2,6 +2,7 @@ import { type CollectorState, type Exemplar, SKETCH_ZERO_THRESHOLD } from '@gate
 import type { MetricFamilyInfo } from './families.js';
 import { writeExemplar } from './internal/exemplarProto.js';
 import { ProtoWriter } from './internal/protoWriter.js';
+import { RENDER_SLABS } from './internal/slabPool.js';
 import {
   type ExporterSelfState,
   type FamilyWriter,
@@ -16,8 +17,8 @@ const TYPE = { counter: 0, gauge: 1, histogram: 4 } as const;
 
 /** Metric messages are cut into chunks of about this many bytes, so no step copies a whole family at once. */
 const CHUNK = 64 * 1024;
-/** The slabs metrics are written into: a chunk, and room for the metric that fills it. */
-const SLAB = CHUNK + 4096;
+/** A slab goes on taking chunks while it has room for one more and for the metric that fills it. */
+const CHUNK_ROOM = CHUNK + 4096;
 
 /** One `MetricFamily`: its header, and its `metric` fields (tag, length, message) in chunks. */
 interface Group {
@@ -38,10 +39,12 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
   private readonly byName = new Map<string, Group>();
   private current: Group | undefined;
   /**
-   * Metrics are written into 64 KiB slabs; `flush()` hands the current family a view of what it wrote since the
-   * last flush (no copy, and no ArrayBuffer per flush), and a full slab is followed by a new one.
+   * Metrics are written into slabs from {@link RENDER_SLABS}; `flush()` hands the current family a view of what it
+   * wrote since the last flush (no copy, and no ArrayBuffer per flush), and a full slab is followed by another. The
+   * slabs go back to the pool once `assemble()` has copied them out: use a writer for one render.
    */
-  private readonly body = new ProtoWriter(SLAB);
+  private readonly slabs: Buffer[] = [RENDER_SLABS.take()];
+  private readonly body = new ProtoWriter(this.slabs[0]);
   /** One reused writer for label sets, each copied out with `slice()`. */
   private readonly scratch = new ProtoWriter(4096);
 
@@ -104,7 +107,11 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
     const chunk = this.body.take();
     g.chunks.push(chunk);
     g.bytes += chunk.length;
-    if (this.body.length >= CHUNK) this.body.renew(SLAB);
+    if (this.body.room < CHUNK_ROOM) {
+      const slab = RENDER_SLABS.take();
+      this.slabs.push(slab);
+      this.body.renew(slab);
+    }
   }
 
   /**
@@ -139,6 +146,9 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
         yield;
       }
     }
+    this.groups.length = 0;
+    this.byName.clear();
+    RENDER_SLABS.give(this.slabs.splice(0));
     return out;
   }
 }

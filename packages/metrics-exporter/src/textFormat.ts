@@ -2,6 +2,7 @@ import type { CollectorState, Exemplar } from '@gatewayz/metrics-core';
 import { METRIC_FAMILIES, type MetricFamilyInfo } from './families.js';
 import { escapeHelp, escapeLabelValue, formatCanonical, formatValue } from './internal/escape.js';
 import { exemplarSuffix } from './internal/exemplarText.js';
+import { RENDER_SLABS } from './internal/slabPool.js';
 import {
   type ExporterSelfState,
   type FamilyWriter,
@@ -93,14 +94,22 @@ export class TextWriter implements FamilyWriter<string> {
   endFamily(): void {}
 }
 
+/** Pending text longer than this (in UTF-16 units) is moved into a slab right away, so it always fits one. */
+const PENDING_MAX = 16 * 1024;
+
 /**
- * A text writer that keeps each family's lines in its own list of Buffers, so the same family can be
+ * A text writer that keeps each family's lines in its own list of chunks, so the same family can be
  * written piece by piece (a slice of endpoints at a time) and still come out as one group, with its
- * HELP and TYPE once. Families are output in the order first written.
+ * HELP and TYPE once. Families are output in the order first written. The chunks are views of slabs
+ * from {@link RENDER_SLABS}, given back once `finish()` has copied them out: use a writer for one render.
  */
 export class GroupedTextWriter extends TextWriter {
   private readonly groups = new Map<string, Buffer[]>();
   private current: Buffer[] = [];
+  /** The slabs this render took, and where writing goes on in the last one. */
+  private readonly slabs: Buffer[] = [];
+  private slab: Buffer | undefined;
+  private pos = 0;
 
   override family(info: MetricFamilyInfo): void {
     this.flush();
@@ -116,23 +125,51 @@ export class GroupedTextWriter extends TextWriter {
     super.family(info);
   }
 
-  /** Moves the pending text into the current family's Buffers; call it often enough to keep strings short-lived. */
+  override sample(labels: string, value: number, exemplar?: Exemplar): void {
+    super.sample(labels, value, exemplar);
+    if (this.buf.length >= PENDING_MAX) this.flush();
+  }
+
+  override histogram(labels: string, h: HistogramData): void {
+    super.histogram(labels, h);
+    if (this.buf.length >= PENDING_MAX) this.flush();
+  }
+
+  /** Moves the pending text into the current family's chunks; call it often enough to keep strings short-lived. */
   flush(): void {
-    if (this.buf !== '') {
-      this.current.push(Buffer.from(this.buf, 'utf8'));
-      this.buf = '';
+    const text = this.buf;
+    if (text === '') return;
+    this.buf = '';
+    const pool = RENDER_SLABS;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; text that could not fit a slab (one very long line) gets its own.
+    const worst = text.length * 3;
+    if (worst > pool.slabBytes) {
+      this.current.push(Buffer.from(text, 'utf8'));
+      return;
     }
+    if (this.slab === undefined || pool.slabBytes - this.pos < worst) {
+      this.slab = pool.take();
+      this.slabs.push(this.slab);
+      this.pos = 0;
+    }
+    const n = this.slab.write(text, this.pos, 'utf8');
+    this.current.push(this.slab.subarray(this.pos, this.pos + n));
+    this.pos += n;
   }
 
   /**
    * The whole exposition in one Buffer, copied piece by piece with `breathe()` between pieces, followed by `trailer`
-   * (OpenMetrics' `# EOF`), which belongs to no family.
+   * (OpenMetrics' `# EOF`), which belongs to no family. The slabs go back to the pool after the copy.
    */
   async finish(breathe: () => Promise<void>, trailer = ''): Promise<Buffer> {
     this.flush();
     const parts = [...this.groups.values()].flat();
     if (trailer !== '') parts.push(Buffer.from(trailer, 'utf8'));
-    return joinPaced(parts, breathe);
+    const out = await joinPaced(parts, breathe);
+    this.groups.clear();
+    this.slab = undefined;
+    RENDER_SLABS.give(this.slabs.splice(0));
+    return out;
   }
 }
 

@@ -6,9 +6,9 @@ export class ProtoWriter {
   private buf: Uint8Array;
   private pos = 0;
 
-  /** `size`: the initial buffer; it doubles as needed. */
-  constructor(size = 256) {
-    this.buf = new Uint8Array(size);
+  /** `initial`: the buffer's size, or a buffer to write into; it is replaced by one twice as large as needed. */
+  constructor(initial: number | Uint8Array = 256) {
+    this.buf = typeof initial === 'number' ? new Uint8Array(initial) : initial;
   }
 
   /** Empties the writer for reuse (the buffer is kept; earlier `finish()` views must have been copied). */
@@ -19,6 +19,11 @@ export class ProtoWriter {
 
   /** Where the bytes not yet handed out by `take()` begin. */
   private mark = 0;
+
+  /** Room left in the current buffer before it has to grow. */
+  get room(): number {
+    return this.buf.length - this.pos;
+  }
 
   /** Bytes written since the last `reset()`. */
   get length(): number {
@@ -41,9 +46,9 @@ export class ProtoWriter {
     return view;
   }
 
-  /** Continues in a new buffer of `size` bytes, leaving the old one (and every view taken of it) as it is. */
-  renew(size: number): void {
-    this.buf = new Uint8Array(size);
+  /** Continues in a new buffer (of `next` bytes, or `next` itself), leaving the old one and its views as they are. */
+  renew(next: number | Uint8Array): void {
+    this.buf = typeof next === 'number' ? new Uint8Array(next) : next;
     this.pos = 0;
     this.mark = 0;
   }
