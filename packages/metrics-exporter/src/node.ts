@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import {
   type ExemplarInput,
   getMetricsCollector,
@@ -83,15 +83,16 @@ export interface HttpMetrics<Req = unknown> {
    * (unmatched when undefined) and the status actually sent. A response that closed before it finished
    * (the client went away) is recorded as {@link CLIENT_CLOSED_STATUS} with the time until the close,
    * unless the request was flagged with {@link markRequestError} first. `endpointOf` is called with `req`, so an
-   * adapter can pass one function for every request instead of a closure per request.
+   * adapter can pass one function for every request instead of a closure per request; its last call, when the
+   * request is recorded, has `ended` true (an adapter drops what it keeps per request then). When the endpoint is
+   * known from the start (Fastify routes before its first hook), pass it instead of a function: a string, or
+   * `undefined` for unmatched.
    */
-  track(
-    req: Req,
-    res: ServerResponse,
-    path: string,
-    endpointOf: (req: Req) => string | undefined,
-  ): TrackedRequest | undefined;
+  track(req: Req, res: ServerResponse, path: string, endpointOf: EndpointOf<Req>): TrackedRequest | undefined;
 }
+
+/** The endpoint of a tracked request: fixed, or read from the request (see {@link HttpMetrics.track}). */
+export type EndpointOf<Req> = string | undefined | ((req: Req, ended: boolean) => string | undefined);
 
 /** A request being tracked. */
 export interface TrackedRequest {
@@ -114,6 +115,9 @@ const erroredRequests = new WeakSet<IncomingMessage>();
 
 /** The Node request behind an Express `req`, a Fastify `request` or a Koa `ctx`. */
 export function nodeRequestOf(reqOrCtx: unknown): IncomingMessage {
+  // First, as an Express `req` is one: looking up `raw` and `req`, which it lacks, goes through its prototypes, and
+  // each Express request has a hidden class of its own, so no inline cache ever remembers the miss.
+  if (reqOrCtx instanceof IncomingMessage) return reqOrCtx;
   const x = reqOrCtx as { raw?: IncomingMessage; req?: IncomingMessage };
   return x.raw ?? x.req ?? (reqOrCtx as IncomingMessage);
 }
@@ -221,9 +225,10 @@ export function resolveHttpMetricsOptions<Req>(
     }
   };
 
-  const endpointNow = (endpointOf: (req: Req) => string | undefined, req: Req): string => {
+  const endpointNow = (endpointOf: EndpointOf<Req>, req: Req, ended: boolean): string => {
+    if (typeof endpointOf !== 'function') return endpointOf || unmatchedLabel;
     try {
-      return endpointOf(req) || unmatchedLabel;
+      return endpointOf(req, ended) || unmatchedLabel;
     } catch {
       return unmatchedLabel;
     }
@@ -245,11 +250,11 @@ export function resolveHttpMetricsOptions<Req>(
       private readonly req: Req,
       private readonly raw: IncomingMessage,
       private readonly res: ServerResponse,
-      private readonly endpointOf: (req: Req) => string | undefined,
+      private readonly endpointOf: EndpointOf<Req>,
       private readonly start: number,
       private readonly exemplar: ExemplarInput | undefined,
     ) {
-      this.inFlight = endpointNow(endpointOf, req);
+      this.inFlight = endpointNow(endpointOf, req, false);
       collector.startInFlight(this.inFlight);
       this.onFinish = () => this.end(true);
       this.onClose = () => this.end(false);
@@ -257,7 +262,7 @@ export function resolveHttpMetricsOptions<Req>(
 
     routed(): void {
       if (this.done) return;
-      const endpoint = endpointNow(this.endpointOf, this.req);
+      const endpoint = endpointNow(this.endpointOf, this.req, false);
       if (endpoint === this.inFlight) return;
       collector.endInFlight(this.inFlight);
       collector.startInFlight(endpoint);
@@ -279,7 +284,7 @@ export function resolveHttpMetricsOptions<Req>(
         // the OS. Unless the app failed first, the client hung up: 499, not the status it never got.
         const statusCode = finished || res.writableFinished || error ? res.statusCode : CLIENT_CLOSED_STATUS;
         collector.recordRequest({
-          endpoint: endpointNow(this.endpointOf, this.req),
+          endpoint: endpointNow(this.endpointOf, this.req, true),
           method: raw.method ?? 'GET',
           latencySeconds,
           statusCode,

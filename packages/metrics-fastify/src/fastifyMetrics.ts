@@ -11,7 +11,10 @@ const PACKAGE = '@gatewayz/metrics-fastify';
 /** Fastify's own `register` options, which Fastify hands to the plugin too: not unknown options of ours. */
 type RegisterOptions = { logLevel?: unknown; logSerializers?: unknown };
 
-/** The route template: one function for every request, not a closure per request. */
+/**
+ * The route template, read once per request: Fastify has routed the request before its first hook runs, and
+ * `routeOptions` builds a new object on every read.
+ */
 const routeOf = (request: FastifyRequest): string | undefined => request.routeOptions.url;
 
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) => {
@@ -31,14 +34,14 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
       handlers.handle({ method: request.method, path: request.url, headers: request.headers }).then((r) => {
         if (r) reply.code(r.status).headers(r.headers).send(r.body);
         else {
-          metrics.track(request, reply.raw, request.url, routeOf);
+          metrics.track(request, reply.raw, request.url, routeOf(request));
           done();
         }
       }, done);
       return;
     }
     lastHooked = request.raw;
-    metrics.track(request, reply.raw, request.url, routeOf);
+    metrics.track(request, reply.raw, request.url, routeOf(request));
     done();
   });
 
@@ -52,7 +55,7 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (app, options) =
     if (!res.writableEnded || hooked) return;
     const url = req.url ?? '/';
     const request = { raw: req, url, method: req.method, headers: req.headers } as unknown as FastifyRequest;
-    metrics.track(request, res, url, () => undefined);
+    metrics.track(request, res, url, undefined);
   });
 
   app.addHook('onError', (request, _reply, _error, done) => {

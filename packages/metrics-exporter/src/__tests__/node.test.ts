@@ -67,6 +67,32 @@ describe('node layer', () => {
     expect(s.endpoints.map((e) => e.endpoint).sort()).toEqual(['/x/:id', '__unmatched__']);
   });
 
+  it('takes a fixed endpoint, and tells endpointOf which call is the last', () => {
+    const collector = new MetricsCollector();
+    const m = resolveHttpMetricsOptions({ collector }, 'pkg');
+    const fixed = fakeRes();
+    m.track(fakeReq(), fixed, '/f/1', '/f/:id');
+    const none = fakeRes(404);
+    m.track(fakeReq(), none, '/nope', undefined);
+    const calls: boolean[] = [];
+    const res = fakeRes();
+    m.track(fakeReq(), res, '/g', (_req, ended) => {
+      calls.push(ended);
+      return '/g';
+    });
+    for (const r of [fixed, none, res]) {
+      r.emit('finish');
+      r.emit('close');
+    }
+    expect(calls).toEqual([false, true]);
+    expect(
+      collector
+        .snapshot()
+        .endpoints.map((e) => e.endpoint)
+        .sort(),
+    ).toEqual(['/f/:id', '/g', '__unmatched__']);
+  });
+
   it('a response that closed before it finished is 499 (not its default status), unless the app failed first', () => {
     const collector = new MetricsCollector();
     const m = resolveHttpMetricsOptions({ collector }, 'pkg');

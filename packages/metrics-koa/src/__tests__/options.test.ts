@@ -60,3 +60,33 @@ describe('koaMetrics refuses bad options at construction', () => {
     }
   });
 });
+
+describe('koaMetrics and ctx._matchedRoute', () => {
+  it('reads the template through one accessor on app.context: ctx gets no own property, excluded requests included', async () => {
+    const Router = (await import('@koa/router')).default;
+    const collector = new MetricsCollector();
+    const app = new Koa();
+    app.use(koaMetrics({ collector, exclude: '/skip' }));
+    const seen: Record<string, [unknown, boolean]> = {};
+    const router = new Router();
+    for (const path of ['/items/:id', '/skip/:id']) {
+      router.get(path, (ctx) => {
+        seen[path] = [ctx._matchedRoute, Object.hasOwn(ctx, '_matchedRoute')];
+        ctx.body = 'ok';
+      });
+    }
+    app.use(router.routes());
+    const server = await listenNode(createServer(app.callback()));
+    try {
+      expect((await fetch(`${server.url}/items/1`)).status).toBe(200);
+      expect((await fetch(`${server.url}/skip/1`)).status).toBe(200);
+      expect(seen['/items/:id']).toEqual(['/items/:id', false]);
+      expect(seen['/skip/:id']).toEqual(['/skip/:id', false]);
+      expect(Object.getOwnPropertyDescriptor(app.context, '_matchedRoute')?.set).toBeTypeOf('function');
+      const endpoints = collector.snapshot().endpoints.map((e) => e.endpoint);
+      expect(endpoints).toEqual(['/items/:id']);
+    } finally {
+      await server.close();
+    }
+  });
+});
