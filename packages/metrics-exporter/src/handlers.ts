@@ -400,7 +400,13 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
     [`${prefix}/reset`, 'reset'],
   ]);
   for (const path of dashboardPage?.paths ?? []) routes.set(path, 'dashboard');
+  // Every request of the app asks `owns(path)`: a path that starts with none of these is no route of ours, found
+  // without slicing it and hashing it for the map (usually one head, the prefix, which the others start with).
+  const heads = [...routes.keys()].filter((r, _, all) => !all.some((o) => o !== r && r.startsWith(o)));
   function routeOf(path: string) {
+    let under = false;
+    for (const h of heads) if (path.startsWith(h)) under = true;
+    if (!under) return undefined;
     const q = path.indexOf('?');
     let p = q >= 0 ? path.slice(0, q) : path;
     if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);

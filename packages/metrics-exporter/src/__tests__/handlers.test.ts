@@ -291,6 +291,21 @@ describe('createMetricsHandlers', () => {
       expect(h.owns('/metrics/json?x')).toBe(true);
     });
 
+    it('routes a dashboard page path that is not under the prefix (owns() checks every route, not only the prefix)', async () => {
+      const page = {
+        serve: () => ({
+          paths: ['/ops/board', '/metrics/dashboard'],
+          respond: () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: 'board' }),
+        }),
+      };
+      const d = createMetricsHandlers({ collector, adminToken: null, dashboard: page });
+      for (const path of ['/ops/board', '/ops/board/', '/ops/board?x=1', '/metrics/dashboard', '/metrics']) {
+        expect(d.owns(path), path).toBe(true);
+      }
+      expect((await d.handle(req('GET', '/ops/board')))?.body).toBe('board');
+      for (const path of ['/ops', '/ops/boardx', '/hello', '/metricsx']) expect(d.owns(path), path).toBe(false);
+    });
+
     it('honours a custom prefix', async () => {
       const p = createMetricsHandlers({ collector, adminToken: null, prefix: '/internal/prom/' });
       expect(p.prefix).toBe('/internal/prom');

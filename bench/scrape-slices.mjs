@@ -1,0 +1,48 @@
+// The longest stretch between two of a render's event-loop turns, render by render: the bench/scrape-blocking.mjs
+// state (10k endpoint series x 200 latencies) rendered 12 times in one format. Run it under `node --trace-gc` to see
+// which renders a mark-compact or a long scavenge landed in (each render is bracketed by `--- render N` lines).
+// Run (after building the packages): node --trace-gc bench/scrape-slices.mjs [protobuf|text|openmetrics]
+import { MetricsCollector } from '@gatewayz/metrics-core';
+import { PrometheusExporter } from '@gatewayz/metrics-exporter';
+
+const N = 10_000;
+const PER = 200;
+const RENDERS = 12;
+const c = new MetricsCollector({ limits: { endpoints: N + 10 } });
+for (let k = 0; k < PER; k++) {
+  for (let i = 0; i < N; i++) {
+    const z = Math.sin(i * 12.9898 + k * 78.233) * 2;
+    c.recordRequest({
+      endpoint: `/api/e${i}`,
+      method: 'GET',
+      latencySeconds: 0.08 * Math.exp(0.9 * z),
+      statusCode: 200,
+    });
+  }
+}
+const e = new PrometheusExporter(c);
+const format = process.argv[2] ?? 'protobuf';
+if (!['protobuf', 'text', 'openmetrics'].includes(format)) throw new Error(`unknown format ${format}`);
+const render = format === 'protobuf' ? () => e.exportProtobuf() : () => e.exportAsyncBuffer(format);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+for (let r = 0; r < RENDERS; r++) {
+  let last = performance.now();
+  let longest = 0;
+  let stop = false;
+  const turn = () => {
+    const t = performance.now();
+    longest = Math.max(longest, t - last);
+    last = t;
+    if (!stop) setImmediate(turn);
+  };
+  setImmediate(turn);
+  console.log(`--- render ${r} start`);
+  const t0 = performance.now();
+  const body = await render();
+  stop = true;
+  if (body.length === 0) throw new Error('empty body');
+  console.log(
+    `--- render ${r} end: wall ${(performance.now() - t0).toFixed(0)} ms, longest stretch ${longest.toFixed(1)} ms`,
+  );
+  await sleep(20);
+}
