@@ -1,5 +1,6 @@
 // Event-loop blocking during a large scrape, on the paths the /metrics handlers use: exportAsyncBuffer('text'),
-// exportAsyncBuffer('openmetrics') and exportProtobuf(). A 10k-endpoint state (each series holding a few hundred
+// exportAsyncBuffer('openmetrics'), exportProtobuf(), and a whole protobuf + gzip scrape through the handlers (what
+// Prometheus asks for; the body is compressed as it is rendered). A 10k-endpoint state (each series holding a few hundred
 // latencies); 10 rounds, each round scraping every format in turn (in an order rotated each round) (so a busy spell on the machine hits them alike);
 // reports the longest event-loop block per scrape and whether it is <= 10 ms in at least 9 of 10 rounds (the target).
 // A control runs in the same rounds: a task that holds the loop 2 ms at a time (the exporter's slice) for 100
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MetricsCollector } from '@gatewayz/metrics-core';
-import { PrometheusExporter } from '@gatewayz/metrics-exporter';
+import { createMetricsHandlers, PrometheusExporter } from '@gatewayz/metrics-exporter';
 
 const N = Number(process.argv[2] ?? 10_000);
 const PER = Number(process.argv[3] ?? 200);
@@ -75,10 +76,25 @@ async function control() {
   return { length: 1 };
 }
 
+// What Prometheus asks the handlers for: protobuf (with native histograms), gzip.
+const handlers = createMetricsHandlers({ exporter: e, adminToken: null });
+const PROTOBUF_GZIP = {
+  method: 'GET',
+  path: '/metrics',
+  headers: {
+    accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+    'accept-encoding': 'gzip',
+  },
+};
 const paths = {
   text: () => e.exportAsyncBuffer('text'),
   openmetrics: () => e.exportAsyncBuffer('openmetrics'),
   protobuf: () => e.exportProtobuf(),
+  'protobuf, gzip (handlers)': async () => {
+    const r = await handlers.handle(PROTOBUF_GZIP);
+    if (r?.status !== 200 || r.headers['content-encoding'] !== 'gzip') throw new Error('the handlers did not gzip');
+    return r.body;
+  },
   control,
 };
 console.log(
@@ -115,9 +131,7 @@ for (const [name, list] of Object.entries(rounds)) {
   );
   console.log(`  per round: ${blocks.map((x) => x.toFixed(1)).join(' ')}`);
 }
-console.log(
-  `target (<= ${TARGET_MS} ms in 9 of 10 rounds, text, OpenMetrics and protobuf): ${allMet ? 'met' : 'NOT met'}`,
-);
+console.log(`target (<= ${TARGET_MS} ms in 9 of 10 rounds, every path above): ${allMet ? 'met' : 'NOT met'}`);
 console.log(
   `load avg at the end ${loadavg()
     .map((x) => x.toFixed(2))

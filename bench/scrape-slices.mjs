@@ -1,7 +1,7 @@
 // The longest stretch between two of a render's event-loop turns, render by render: the bench/scrape-blocking.mjs
 // state (10k endpoint series x 200 latencies) rendered 12 times in one format. Run it under `node --trace-gc` to see
 // which renders a mark-compact or a long scavenge landed in (each render is bracketed by `--- render N` lines).
-// Run (after building the packages): node --trace-gc bench/scrape-slices.mjs [protobuf|text|openmetrics]
+// Run (after building the packages): node --trace-gc bench/scrape-slices.mjs [protobuf|protobuf-gzip|text|openmetrics]
 import { MetricsCollector } from '@gatewayz/metrics-core';
 import { PrometheusExporter } from '@gatewayz/metrics-exporter';
 
@@ -22,8 +22,14 @@ for (let k = 0; k < PER; k++) {
 }
 const e = new PrometheusExporter(c);
 const format = process.argv[2] ?? 'protobuf';
-if (!['protobuf', 'text', 'openmetrics'].includes(format)) throw new Error(`unknown format ${format}`);
-const render = format === 'protobuf' ? () => e.exportProtobuf() : () => e.exportAsyncBuffer(format);
+const renders = {
+  protobuf: () => e.exportProtobuf(),
+  'protobuf-gzip': async () => (await e.exportProtobufGzip()).body,
+  text: () => e.exportAsyncBuffer('text'),
+  openmetrics: () => e.exportAsyncBuffer('openmetrics'),
+};
+const render = renders[format];
+if (render === undefined) throw new Error(`unknown format ${format}: one of ${Object.keys(renders).join(', ')}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 for (let r = 0; r < RENDERS; r++) {
   let last = performance.now();

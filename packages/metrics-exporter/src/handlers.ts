@@ -289,6 +289,34 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       return { ...res, headers };
     }
   };
+  /**
+   * A protobuf scrape that asks for gzip, compressed as it is rendered (`exportProtobufGzip`), so the uncompressed
+   * exposition is never held in one Buffer. Undefined where the other path answers: HEAD, compression off, no gzip
+   * asked, an exporter without the method, a body under GZIP_MIN_BYTES, or a failed compression (then served
+   * uncompressed, as `encoded` does).
+   */
+  const protobufGzipped = async (req: MetricsRequest, contentType: string): Promise<MetricsResponse | undefined> => {
+    const render = (exporter as Partial<Pick<PrometheusExporter, 'exportProtobufGzip'>>).exportProtobufGzip;
+    if (!compress || req.method === 'HEAD' || typeof render !== 'function') return undefined;
+    if (!acceptsGzip(header(req, 'accept-encoding'))) return undefined;
+    let zipped: { body: Buffer; bytes: number };
+    try {
+      zipped = await render.call(exporter);
+    } catch {
+      return undefined;
+    }
+    if (zipped.bytes < GZIP_MIN_BYTES) return undefined;
+    return {
+      status: 200,
+      headers: {
+        'content-type': contentType,
+        'cache-control': 'no-store',
+        vary: 'Accept-Encoding',
+        'content-encoding': 'gzip',
+      },
+      body: zipped.body,
+    };
+  };
   // The JSON text of a shared snapshot, made once for every request that shares it.
   const jsonTexts = new WeakMap<object, string>();
   const jsonText = (snapshot: object): string => {
@@ -316,6 +344,10 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
           typeof body === 'string' ? undefined : body,
         );
       const append = options.append;
+      if (!append && format === 'protobuf') {
+        const zipped = await protobufGzipped(req, contentType);
+        if (zipped) return zipped;
+      }
       if (!append)
         return done(format === 'protobuf' ? await exporter.exportProtobuf() : await exporter.exportAsyncBuffer(format));
       // The appended exposition is read and re-rendered in the negotiated format (see internal/appended.ts),

@@ -119,18 +119,7 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
    * after each chunk, so an async caller can yield between copies; returns the whole exposition.
    */
   *assemble(): Generator<void, Uint8Array, undefined> {
-    this.flush();
-    const heads = this.groups.map((g) => {
-      const f = new ProtoWriter(128);
-      f.string(1, g.info.name);
-      f.string(2, g.info.help);
-      f.uint(3, TYPE[g.info.type]);
-      const fields = f.finish();
-      const head = new ProtoWriter(fields.length + 10);
-      head.varint(fields.length + g.bytes);
-      head.raw(fields);
-      return head.finish();
-    });
+    const heads = this.heads();
     let total = 0;
     for (const [i, g] of this.groups.entries()) total += heads[i]!.length + g.bytes;
     // Not from Buffer's shared pool: the result's `.buffer` holds this exposition and nothing else.
@@ -146,10 +135,43 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
         yield;
       }
     }
+    this.release();
+    return out;
+  }
+
+  /**
+   * The exposition piece by piece, in order (each family's delimited header, then its chunks), without copying it into
+   * one buffer. The pieces are views of the writer's slabs: read them before {@link release}.
+   */
+  *pieces(): Generator<Uint8Array, void, undefined> {
+    const heads = this.heads();
+    for (const [i, g] of this.groups.entries()) {
+      yield heads[i]!;
+      yield* g.chunks;
+    }
+  }
+
+  /** Gives the slabs back to the pool; the writer's pieces must not be read afterwards. */
+  release(): void {
     this.groups.length = 0;
     this.byName.clear();
     RENDER_SLABS.give(this.slabs.splice(0));
-    return out;
+  }
+
+  /** Each family's delimited header (length prefix, name, help, type), once its body's length is known. */
+  private heads(): Uint8Array[] {
+    this.flush();
+    return this.groups.map((g) => {
+      const f = new ProtoWriter(128);
+      f.string(1, g.info.name);
+      f.string(2, g.info.help);
+      f.uint(3, TYPE[g.info.type]);
+      const fields = f.finish();
+      const head = new ProtoWriter(fields.length + 10);
+      head.varint(fields.length + g.bytes);
+      head.raw(fields);
+      return head.finish();
+    });
   }
 }
 

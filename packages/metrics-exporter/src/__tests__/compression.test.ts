@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { writeNodeResponse } from '../entries/node.js';
 import { createMetricsHandlers, type MetricsRequest } from '../index.js';
+import { RENDER_SLABS } from '../internal/slabPool.js';
 import { acceptsGzip } from '../negotiate.js';
 import { populatedCollector } from './helpers/fixtures.js';
 
@@ -50,6 +51,36 @@ describe('gzip on /metrics', () => {
       expect(gunzipSync(bytes(zipped.body)).equals(bytes(plain.body))).toBe(true);
       expect(bytes(zipped.body).length).toBeLessThan(bytes(plain.body).length / 2);
     }
+  });
+
+  it('compresses a protobuf scrape as it renders: no uncompressed render, one render for a storm, the same bytes', async () => {
+    const { collector } = populatedCollector();
+    const h = createMetricsHandlers({ collector, adminToken: null });
+    const whole = vi.spyOn(h.exporter, 'exportProtobuf');
+    const storm = await Promise.all(
+      Array.from({ length: 10 }, () => h.metrics(get({ accept: PROTOBUF, 'accept-encoding': 'gzip' }))),
+    );
+    expect(whole).not.toHaveBeenCalled();
+    for (const r of storm) {
+      expect(r.headers['content-encoding']).toBe('gzip');
+      expect(r.body).toBe(storm[0]!.body); // one render, one compression
+    }
+    whole.mockRestore();
+    const plain = await h.exporter.exportProtobuf();
+    expect(gunzipSync(bytes(storm[0]!.body)).equals(plain)).toBe(true);
+    // HEAD and a scraper without gzip take the uncompressed render
+    expect((await h.metrics(get({ accept: PROTOBUF, 'accept-encoding': 'gzip' }, 'HEAD'))).body).toBe('');
+    expect(bytes((await h.metrics(get({ accept: PROTOBUF }))).body).equals(plain)).toBe(true);
+  });
+
+  it('exportProtobufGzip gives its slabs back once compressed, and says how long the exposition is', async () => {
+    const { collector } = populatedCollector();
+    const h = createMetricsHandlers({ collector, adminToken: null });
+    RENDER_SLABS.clear();
+    const z = await h.exporter.exportProtobufGzip();
+    expect(RENDER_SLABS.freeBytes).toBeGreaterThan(0);
+    expect(gunzipSync(z.body).length).toBe(z.bytes);
+    expect(z.bytes).toBe((await h.exporter.exportProtobuf()).length);
   });
 
   it('compresses a shared render once: concurrent scrapes and cached ones get the same compressed Buffer', async () => {
