@@ -12,6 +12,7 @@ import {
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
 import { type FamilyWriter, partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
+import { RENDER_SLABS } from './internal/slabPool.js';
 import { ProtobufWriter } from './protobufFormat.js';
 import type { RefusalCounts, RefusalReason } from './refusals.js';
 import { type ExporterSelfState, GroupedTextWriter, renderText } from './textFormat.js';
@@ -238,21 +239,48 @@ export class PrometheusExporter {
     z.on('data', (c: Buffer) => out.push(c));
     const ended = once(z, 'end');
     ended.catch(() => undefined); // a failure is rethrown by the await that meets it first, not left unhandled here
+    // The pieces (many of them a few bytes: the families' headers) are copied into two slabs taken in turn, each
+    // handed to the compressor when full: one trip to the thread pool per slab, not per piece, which under load
+    // costs an event-loop turn each. A slab is filled again once the compressor has consumed it (its write callback).
+    const stage = [RENDER_SLABS.take(), RENDER_SLABS.take()] as const;
+    const inFlight: Array<Promise<void> | undefined> = [undefined, undefined];
+    let cur = 0;
+    let at = 0;
     let bytes = 0;
+    const send = async (): Promise<void> => {
+      const filled = stage[cur]!.subarray(0, at);
+      inFlight[cur] = new Promise<void>((resolve, reject) => {
+        z.write(filled, (err) => (err ? reject(err) : resolve()));
+      });
+      inFlight[cur]!.catch(() => undefined);
+      cur ^= 1;
+      at = 0;
+      const other = inFlight[cur];
+      if (other !== undefined) await Promise.race([other, ended]);
+      inFlight[cur] = undefined;
+    };
     try {
       for (const piece of w.pieces()) {
         bytes += piece.length;
-        if (!z.write(piece)) await once(z, 'drain');
+        for (let off = 0; off < piece.length; ) {
+          const n = Math.min(piece.length - off, stage[cur]!.length - at);
+          stage[cur]!.set(piece.subarray(off, off + n), at);
+          at += n;
+          off += n;
+          if (at === stage[cur]!.length) await send();
+        }
       }
+      if (at > 0) await send();
       z.end();
       await ended;
     } catch (err) {
-      // The compressor may still hold views of the slabs: they are dropped, not given back to the pool.
+      // The compressor may still hold a staging slab: the slabs are dropped, not given back to the pool.
       z.destroy();
       throw err;
     }
-    // Every piece has been read by the compressor once it has ended.
+    // The compressor has ended, so it has read every piece and both staging slabs.
     w.release();
+    RENDER_SLABS.give(stage);
     return { body: Buffer.concat(out), bytes };
   }
 
