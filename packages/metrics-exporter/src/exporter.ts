@@ -222,7 +222,7 @@ export class PrometheusExporter {
 
   /**
    * {@link exportProtobuf} gzip-compressed (what the handlers send Prometheus, which asks for gzip): the render's
-   * pieces go straight into the compressor, so the uncompressed exposition is never copied into one Buffer (for 10k
+   * pieces go into the compressor a slab at a time, so the uncompressed exposition is never copied into one Buffer (for 10k
    * series that Buffer was 12 MB outside the heap per scrape, and set off a major GC nearly every scrape). `bytes` is
    * the uncompressed length. Shared by concurrent calls like {@link exportProtobuf}; do not write into the Buffer.
    */
