@@ -10,9 +10,9 @@ import {
   validateOptions,
 } from '@gatewayz/metrics-core';
 import { EXPORTER_OPTIONS, EXPORTER_PACKAGE, invalidOption } from './internal/options.js';
+import { RENDER_SLABS } from './internal/slabPool.js';
 import { type FamilyWriter, partsOf, walkFamilies } from './internal/walk.js';
 import { type ExpositionFormat, negotiateFormat } from './negotiate.js';
-import { RENDER_SLABS } from './internal/slabPool.js';
 import { ProtobufWriter } from './protobufFormat.js';
 import type { RefusalCounts, RefusalReason } from './refusals.js';
 import { type ExporterSelfState, GroupedTextWriter, renderText } from './textFormat.js';
