@@ -12,26 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { MetricsCollector } from '@gatewayz/metrics-core';
 import { createMetricsHandlers, PrometheusExporter } from '@gatewayz/metrics-exporter';
+import { scrapeState } from './scrape-state.mjs';
 
 const N = Number(process.argv[2] ?? 10_000);
 const PER = Number(process.argv[3] ?? 200);
 const ROUNDS = 10;
 const TARGET_MS = 10;
-const c = new MetricsCollector({ limits: { endpoints: N + 10 } });
-for (let k = 0; k < PER; k++) {
-  for (let i = 0; i < N; i++) {
-    // Lognormal-ish spread without a PRNG: deterministic, median ~80 ms.
-    const z = Math.sin(i * 12.9898 + k * 78.233) * 2;
-    c.recordRequest({
-      endpoint: `/api/e${i}`,
-      method: 'GET',
-      latencySeconds: 0.08 * Math.exp(0.9 * z),
-      statusCode: 200,
-    });
-  }
-}
+const c = scrapeState(N, PER);
 const e = new PrometheusExporter(c);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {

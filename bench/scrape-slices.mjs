@@ -2,24 +2,11 @@
 // state (10k endpoint series x 200 latencies) rendered 12 times in one format. Run it under `node --trace-gc` to see
 // which renders a mark-compact or a long scavenge landed in (each render is bracketed by `--- render N` lines).
 // Run (after building the packages): node --trace-gc bench/scrape-slices.mjs [protobuf|protobuf-gzip|text|openmetrics]
-import { MetricsCollector } from '@gatewayz/metrics-core';
 import { PrometheusExporter } from '@gatewayz/metrics-exporter';
+import { scrapeState } from './scrape-state.mjs';
 
-const N = 10_000;
-const PER = 200;
 const RENDERS = 12;
-const c = new MetricsCollector({ limits: { endpoints: N + 10 } });
-for (let k = 0; k < PER; k++) {
-  for (let i = 0; i < N; i++) {
-    const z = Math.sin(i * 12.9898 + k * 78.233) * 2;
-    c.recordRequest({
-      endpoint: `/api/e${i}`,
-      method: 'GET',
-      latencySeconds: 0.08 * Math.exp(0.9 * z),
-      statusCode: 200,
-    });
-  }
-}
+const c = scrapeState();
 const e = new PrometheusExporter(c);
 const format = process.argv[2] ?? 'protobuf';
 const renders = {

@@ -295,25 +295,22 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
    * asked, an exporter without the method, a body under GZIP_MIN_BYTES, or a failed compression (then served
    * uncompressed, as `encoded` does).
    */
-  const protobufGzipped = async (req: MetricsRequest, contentType: string): Promise<MetricsResponse | undefined> => {
-    const render = (exporter as Partial<Pick<PrometheusExporter, 'exportProtobufGzip'>>).exportProtobufGzip;
-    if (!compress || req.method === 'HEAD' || typeof render !== 'function') return undefined;
+  const protobufGzipped = async (
+    req: MetricsRequest,
+    headers: Record<string, string>,
+  ): Promise<MetricsResponse | undefined> => {
+    if (!compress || req.method === 'HEAD' || typeof exporter.exportProtobufGzip !== 'function') return undefined;
     if (!acceptsGzip(header(req, 'accept-encoding'))) return undefined;
     let zipped: { body: Buffer; bytes: number };
     try {
-      zipped = await render.call(exporter);
+      zipped = await exporter.exportProtobufGzip();
     } catch {
       return undefined;
     }
     if (zipped.bytes < GZIP_MIN_BYTES) return undefined;
     return {
       status: 200,
-      headers: {
-        'content-type': contentType,
-        'cache-control': 'no-store',
-        vary: 'Accept-Encoding',
-        'content-encoding': 'gzip',
-      },
+      headers: { ...headers, vary: 'Accept-Encoding', 'content-encoding': 'gzip' },
       body: zipped.body,
     };
   };
@@ -337,15 +334,12 @@ export function createMetricsHandlers(options: MetricsHandlersOptions = {}): Met
       const { format, contentType } = negotiateScrapeFormat(header(req, 'accept'), {
         protobuf: options.protobuf ?? true,
       });
+      const headers = { 'content-type': contentType, 'cache-control': 'no-store' };
       const done = (body: string | Buffer): Promise<MetricsResponse> =>
-        encoded(
-          req,
-          { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body },
-          typeof body === 'string' ? undefined : body,
-        );
+        encoded(req, { status: 200, headers, body }, typeof body === 'string' ? undefined : body);
       const append = options.append;
       if (!append && format === 'protobuf') {
-        const zipped = await protobufGzipped(req, contentType);
+        const zipped = await protobufGzipped(req, headers);
         if (zipped) return zipped;
       }
       if (!append)

@@ -115,25 +115,21 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
   }
 
   /**
-   * Copies every family into one buffer: each family's delimited header, then its chunks. Pauses
-   * after each chunk, so an async caller can yield between copies; returns the whole exposition.
+   * Copies {@link pieces} into one buffer. Pauses after each piece, so an async caller can yield between copies;
+   * returns the whole exposition.
    */
   *assemble(): Generator<void, Uint8Array, undefined> {
-    const heads = this.heads();
+    const all = [...this.pieces()];
     let total = 0;
-    for (const [i, g] of this.groups.entries()) total += heads[i]!.length + g.bytes;
+    for (const p of all) total += p.length;
     // Not from Buffer's shared pool: the result's `.buffer` holds this exposition and nothing else.
     const b = Buffer.allocUnsafeSlow(total);
     const out = new Uint8Array(b.buffer, b.byteOffset, total);
     let at = 0;
-    for (const [i, g] of this.groups.entries()) {
-      out.set(heads[i]!, at);
-      at += heads[i]!.length;
-      for (const c of g.chunks) {
-        out.set(c, at);
-        at += c.length;
-        yield;
-      }
+    for (const p of all) {
+      out.set(p, at);
+      at += p.length;
+      yield;
     }
     this.release();
     return out;
