@@ -11,6 +11,8 @@ let prom: PrometheusServer;
 const collector = new MetricsCollector();
 const latencies: number[] = [];
 const accepts: string[] = [];
+const encodings: string[] = [];
+let gzipRenders = 0;
 
 beforeAll(async () => {
   // Lognormal latencies around 120 ms, deterministic.
@@ -27,9 +29,16 @@ beforeAll(async () => {
   }
   latencies.sort((a, b) => a - b);
   const handlers = createMetricsHandlers({ collector, adminToken: null });
+  // Prometheus asks for gzip: its protobuf scrapes take the path that compresses as it renders.
+  const exportProtobufGzip = handlers.exporter.exportProtobufGzip.bind(handlers.exporter);
+  handlers.exporter.exportProtobufGzip = () => {
+    gzipRenders++;
+    return exportProtobufGzip();
+  };
   server = createServer(async (req, res) => {
     accepts.push(String(req.headers.accept));
     const out = await handlers.handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers });
+    encodings.push(String(out?.headers['content-encoding']));
     res.writeHead(out?.status ?? 404, out?.headers ?? {}).end(out?.body ?? '');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -53,6 +62,9 @@ describe('native histograms through the protobuf exposition', () => {
     expect(requests[0]!.value![1]).toBe('20000');
     const p99gauge = await prom.waitFor('http_request_latency_p99_seconds{job="native"}');
     expect(Number(p99gauge[0]!.value![1])).toBeGreaterThan(0);
+    // ingested from gzip bodies compressed as they were rendered
+    expect(gzipRenders).toBeGreaterThan(0);
+    expect(encodings).toContain('gzip');
   });
 
   it('histogram_quantile over the native histogram matches the exact quantile within one bucket', async () => {
