@@ -31,9 +31,10 @@ class PromClientWriter implements FamilyWriter<Record<string, string>> {
   private name = '';
   private values: PromValue[] = [];
 
-  labels(pairs: LabelPairs): Record<string, string> {
+  labels(base: LabelPairs, names: readonly string[], values: readonly string[]): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of pairs) out[k] = v;
+    for (const [k, v] of base) out[k] = v;
+    for (let i = 0; i < names.length; i++) out[names[i]!] = values[i] ?? '';
     return out;
   }
 

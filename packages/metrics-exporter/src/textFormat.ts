@@ -40,9 +40,11 @@ export class TextWriter implements FamilyWriter<string> {
 
   constructor(readonly om: boolean) {}
 
-  labels(pairs: LabelPairs): string {
+  labels(base: LabelPairs, names: readonly string[], values: readonly string[]): string {
     let s = '';
-    for (const [k, v] of pairs) s += `${s === '' ? '' : ','}${k}="${escapeLabelValue(v)}"`;
+    for (const [k, v] of base) s += `${s === '' ? '' : ','}${k}="${escapeLabelValue(v)}"`;
+    for (let i = 0; i < names.length; i++)
+      s += `${s === '' ? '' : ','}${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     return s;
   }
 

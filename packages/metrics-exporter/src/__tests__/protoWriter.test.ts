@@ -68,3 +68,71 @@ describe('ProtoWriter.take (views handed out without copying)', () => {
     for (const [view, bytes] of views) expect(Array.from(view)).toEqual(bytes);
   });
 });
+
+describe('ProtoWriter.string (short ASCII written in place)', () => {
+  // Each around a path of string(): empty, ASCII at the one-byte-length edge, past it, non-ASCII early and late
+  // (the in-place attempt must leave nothing behind), and astral characters.
+  const cases = [
+    '',
+    'GET',
+    '/api/e1',
+    'a'.repeat(127),
+    'a'.repeat(128),
+    'é/api',
+    '/api/caf\u00e9',
+    `${'x'.repeat(126)}é`,
+    '/🚀/v1',
+    'a\u0000b',
+  ];
+  for (const s of cases) {
+    it(`encodes ${JSON.stringify(s.length > 20 ? `${s.slice(0, 8)}…(${s.length})` : s)} as UTF-8 bytes with a varint length`, () => {
+      const w = new ProtoWriter(4); // small, so the in-place path has to grow the buffer first
+      w.uint(1, 1);
+      w.string(2, s);
+      w.uint(3, 2);
+      const utf8 = Buffer.from(s, 'utf8');
+      const len: number[] = [];
+      for (let v = utf8.length; ; v = Math.floor(v / 0x80)) {
+        if (v < 0x80) {
+          len.push(v);
+          break;
+        }
+        len.push((v % 0x80) | 0x80);
+      }
+      expect(Buffer.from(w.finish())).toEqual(Buffer.from([8, 1, 2 * 8 + 2, ...len, ...utf8, 3 * 8, 2]));
+    });
+  }
+});
+
+describe('ProtoWriter.open/close', () => {
+  it('writes the same bytes as message() for nested sub-messages of every length class', () => {
+    for (const len of [0, 5, 127, 128, 300, 20_000]) {
+      const a = new ProtoWriter(8);
+      const b = new ProtoWriter(8);
+      a.message(4, (m) => {
+        m.uint(1, 3);
+        m.message(7, (h) => {
+          for (let i = 0; i < len; i++) h.raw(Uint8Array.of(i & 0x7f));
+        });
+        m.double(2, 1.5);
+      });
+      const outer = b.open(4);
+      b.uint(1, 3);
+      const inner = b.open(7);
+      for (let i = 0; i < len; i++) b.raw(Uint8Array.of(i & 0x7f));
+      b.close(inner);
+      b.double(2, 1.5);
+      b.close(outer);
+      expect(Buffer.from(b.finish())).toEqual(Buffer.from(a.finish()));
+    }
+  });
+
+  it('copy() returns the bytes in a buffer of their own', () => {
+    const w = new ProtoWriter(16);
+    w.string(1, 'endpoint');
+    const c = w.copy();
+    w.reset();
+    w.string(1, 'zzzzzzzz');
+    expect(Buffer.from(c).toString('latin1')).toBe('\u000a\u0008endpoint');
+  });
+});

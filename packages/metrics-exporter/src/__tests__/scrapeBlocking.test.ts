@@ -99,7 +99,7 @@ describe('the protobuf export renders in slices', () => {
     w.family(METRIC_FAMILIES.duration);
     const bounds = [0.1, 1];
     for (let i = 0; i < 10_000; i++) {
-      w.histogram(w.labels([['endpoint', `/api/e${i}`]]), { bounds, buckets: [i % 7, 1, 2], sum: i, count: 0 });
+      w.histogram(w.labels([], ['endpoint'], [`/api/e${i}`]), { bounds, buckets: [i % 7, 1, 2], sum: i, count: 0 });
     }
     w.endFamily();
     const gen = w.assemble();

@@ -10,21 +10,22 @@ export function writeExemplar(w: ProtoWriter, field: number, e: Exemplar | null 
   if (!e || typeof e !== 'object' || !Number.isFinite(e.value)) return;
   const pairs = exemplarLabels(e);
   if (!pairs) return;
-  w.message(field, (x) => {
-    for (const [k, v] of pairs) {
-      x.message(1, (p) => {
-        p.string(1, k);
-        p.string(2, v);
-      });
-    }
-    x.double(2, e.value);
-    if (Number.isFinite(e.timestampMs) && e.timestampMs >= 0) {
-      const seconds = Math.floor(e.timestampMs / 1000);
-      const nanos = Math.round((e.timestampMs - seconds * 1000) * 1e6);
-      x.message(3, (t) => {
-        t.uint(1, seconds);
-        if (nanos > 0) t.uint(2, Math.min(nanos, 999_999_999));
-      });
-    }
-  });
+  const x = w.open(field);
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const p = w.open(1);
+    w.string(1, pair[0]);
+    w.string(2, pair[1]);
+    w.close(p);
+  }
+  w.double(2, e.value);
+  if (Number.isFinite(e.timestampMs) && e.timestampMs >= 0) {
+    const seconds = Math.floor(e.timestampMs / 1000);
+    const nanos = Math.round((e.timestampMs - seconds * 1000) * 1e6);
+    const t = w.open(3);
+    w.uint(1, seconds);
+    if (nanos > 0) w.uint(2, Math.min(nanos, 999_999_999));
+    w.close(t);
+  }
+  w.close(x);
 }

@@ -99,22 +99,55 @@ export class ProtoWriter {
   }
 
   string(field: number, s: string): void {
-    const bytes = Buffer.from(s, 'utf8');
     this.tag(field, 2);
+    const n = s.length;
+    if (n < 0x80) {
+      // Short ASCII (every label name and nearly every value) is written in place: one byte per character, a
+      // one-byte length, and no Buffer per string. Anything else goes through Buffer.from below.
+      this.need(n + 1);
+      const buf = this.buf;
+      let p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[this.pos] = n;
+        this.pos = p;
+        return;
+      }
+    }
+    const bytes = Buffer.from(s, 'utf8');
     this.varint(bytes.length);
     this.need(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
 
-  /** A length-delimited sub-message written by `body`. */
+  /** A length-delimited sub-message written by `body`: {@link open}, `body`, {@link close}. */
   message(field: number, body: (w: ProtoWriter) => void): void {
+    const start = this.open(field);
+    body(this);
+    this.close(start);
+  }
+
+  /**
+   * Begins a length-delimited sub-message of `field` and returns where its body starts; write the body, then call
+   * {@link close} with that position. The hot render paths use this pair rather than {@link message}, so that
+   * no closure is allocated per sub-message. Pairs nest: close the inner one first.
+   */
+  open(field: number): number {
     // Written in place: one byte is reserved for the length (most sub-messages are shorter than 128 bytes), and
     // the body is moved up when its length needs more. No writer or buffer is allocated per sub-message.
     this.tag(field, 2);
     this.need(1);
-    const start = ++this.pos;
-    body(this);
+    return ++this.pos;
+  }
+
+  /** Ends the sub-message whose body began at `start` (from {@link open}): writes its length before it. */
+  close(start: number): void {
     const len = this.pos - start;
     if (len < 0x80) {
       this.buf[start - 1] = len;
@@ -150,6 +183,11 @@ export class ProtoWriter {
     this.need(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  /** A copy of the bytes written since the last `reset()`, in a buffer of their own. */
+  copy(): Uint8Array {
+    return this.buf.slice(0, this.pos);
   }
 
   finish(): Uint8Array {

@@ -46,7 +46,8 @@ export interface HistogramData {
 
 /** What a format does with the walk: text writes lines, protobuf writes messages. `L` is its label encoding. */
 export interface FamilyWriter<L> {
-  labels(pairs: LabelPairs): L;
+  /** The encoding of one label set: the `base` pairs, then each of `names` with its value (`''` where missing). */
+  labels(base: LabelPairs, names: readonly string[], values: readonly string[]): L;
   family(info: MetricFamilyInfo): void;
   /** `exemplar` is given for counter samples that have one; a format without exemplars ignores it. */
   sample(labels: L, value: number, exemplar?: Exemplar): void;
@@ -83,9 +84,7 @@ class Labeller<L> {
         enc[i] = prev.enc[i]!;
         continue;
       }
-      const pairs: (readonly [string, string])[] = [...this.base];
-      for (let k = 0; k < names.length; k++) pairs.push([names[k]!, values[k] ?? '']);
-      enc[i] = this.w.labels(pairs);
+      enc[i] = this.w.labels(this.base, names, values);
     }
     this.last.set(names, { series, enc });
     return enc;
