@@ -94,11 +94,11 @@ describe('sliding window (default 300 s in 5 slots of 60 s)', () => {
     expect([w.requests, w.count, w.min, w.max]).toEqual([2, 2, 3, 5]);
   });
 
-  it('SlidingWindow keeps one distinct sketch per slot', () => {
+  it('SlidingWindow keeps one distinct slot object and one distinct sketch per slot', () => {
     const win = new SlidingWindow(1000, 5, 6);
-    const sketches = (win as unknown as { sketches: unknown[] }).sketches;
-    expect(sketches.length).toBe(5);
-    expect(new Set(sketches).size).toBe(5);
+    const ring = (win as unknown as { ring: { stats: unknown }[] }).ring;
+    expect(new Set(ring).size).toBe(5);
+    expect(new Set(ring.map((s) => s.stats)).size).toBe(5);
     for (let t = 0; t < 5; t++) win.record(SlidingWindow.epochOf(t * 1000, 1000), t + 1, false);
     const v = win.view(4000);
     expect(v.count).toBe(5);
