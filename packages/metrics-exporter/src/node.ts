@@ -235,15 +235,18 @@ export function resolveHttpMetricsOptions<Req>(
   };
 
   /**
-   * One tracked request: this object and its two response listeners, nothing more. Nothing is stored on `req` or
+   * One tracked request: this object and its one response listener, nothing more. Nothing is stored on `req` or
    * `res`: a property added to Node's request or response (each already carries dozens) cost more per request in
    * `bench/http.mjs` than everything else here, recording included.
    */
   class Tracked implements TrackedRequest {
     private done = false;
     private inFlight: string;
-    /** The response's 'finish' and 'close' listeners: the first to run records the request. */
-    readonly onFinish: () => void;
+    /**
+     * The response's 'close' listener, which records the request. A Node response emits 'close' after 'finish' as
+     * well as when the connection goes away first (so do light-my-request's, behind Fastify's `inject`), and
+     * `writableFinished` tells the two apart: one listener instead of one for each event.
+     */
     readonly onClose: () => void;
 
     constructor(
@@ -256,8 +259,7 @@ export function resolveHttpMetricsOptions<Req>(
     ) {
       this.inFlight = endpointNow(endpointOf, req, false);
       collector.startInFlight(this.inFlight);
-      this.onFinish = () => this.end(true);
-      this.onClose = () => this.end(false);
+      this.onClose = () => this.end(this.res.writableFinished);
     }
 
     routed(): void {
@@ -269,7 +271,7 @@ export function resolveHttpMetricsOptions<Req>(
       this.inFlight = endpoint;
     }
 
-    /** `finished` is true on 'finish', false on 'close'. */
+    /** `finished`: the whole response was handed to the OS before 'close' (`writableFinished`), or the response was already sent. */
     end(finished: boolean): void {
       if (this.done) return;
       this.done = true;
@@ -315,7 +317,6 @@ export function resolveHttpMetricsOptions<Req>(
       else {
         // `on`, not `once` (which wraps every listener in another closure): `end` guards itself, and the
         // response is dropped once it has closed. A second adapter on the same app adds its own listener.
-        res.on('finish', t.onFinish);
         res.on('close', t.onClose);
       }
       return t;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MetricsCollector, seedView } from '@gatewayz/metrics-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +12,14 @@ import {
 } from '../entries/node.js';
 
 const fakeReq = (method = 'GET') => ({ method, headers: {} }) as unknown as IncomingMessage;
-const fakeRes = (statusCode = 200) => Object.assign(new EventEmitter(), { statusCode }) as unknown as ServerResponse;
+/** A response that, like Node's, is `writableFinished` from its 'finish' on (and emits 'close' only when told). */
+const fakeRes = (statusCode = 200) => {
+  const r = Object.assign(new EventEmitter(), { statusCode, writableFinished: false });
+  r.prependListener('finish', () => {
+    r.writableFinished = true;
+  });
+  return r as unknown as ServerResponse;
+};
 
 describe('node layer', () => {
   it('resolves the Node request behind Express req, Fastify request and Koa ctx', () => {
@@ -43,7 +51,7 @@ describe('node layer', () => {
       expect(m.isExcluded(p, {}), p).toBe(false);
   });
 
-  it('records once, on finish or close, and survives a throwing labels hook', () => {
+  it('records once, on close (after finish or not), and survives a throwing labels hook', () => {
     const collector = new MetricsCollector();
     const m = resolveHttpMetricsOptions(
       {
@@ -145,6 +153,41 @@ describe('node layer', () => {
     expect(flight(c1)).toEqual({ __unmatched__: 0, '/x/:id': 0 });
     expect(flight(c2)).toEqual({ __unmatched__: 0 });
     expect(seedView(c2.state()).endpoints.map((e) => e.endpoint)).toEqual(['/x/:id']);
+  });
+
+  it('on a real Node server: an answered request keeps its status, one the client left mid-answer is 499', async () => {
+    const collector = new MetricsCollector();
+    const m = resolveHttpMetricsOptions({ collector }, 'pkg');
+    const server = createServer((req, res) => {
+      m.track(req, res, req.url ?? '/', req.url);
+      if (req.url === '/ok') res.writeHead(201).end('done');
+      else res.writeHead(200).write('partial'); // never ended: the client goes away first
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/ok' }, (res) => res.resume().on('end', resolve))
+          .on('error', reject)
+          .end();
+      });
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/left' }, (res) =>
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          }),
+        );
+        req.on('error', () => undefined).end();
+      });
+      for (let i = 0; i < 100 && seedView(collector.state()).totals.requests < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const statuses = Object.fromEntries(seedView(collector.state()).endpoints.map((e) => [e.endpoint, e.statuses]));
+      expect(statuses).toEqual({ '/ok': [{ status: '201', count: 1 }], '/left': [{ status: '499', count: 1 }] });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('rejects bad options with a TypeError that starts with the package name', () => {
