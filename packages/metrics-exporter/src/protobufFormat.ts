@@ -1,7 +1,7 @@
 import { type CollectorState, type Exemplar, SKETCH_ZERO_THRESHOLD } from '@gatewayz/metrics-core';
 import type { MetricFamilyInfo } from './families.js';
 import { writeExemplar } from './internal/exemplarProto.js';
-import { ProtoWriter } from './internal/protoWriter.js';
+import { labelPair, ProtoWriter } from './internal/protoWriter.js';
 import { RENDER_SLABS } from './internal/slabPool.js';
 import {
   type ExporterSelfState,
@@ -169,14 +169,6 @@ export class ProtobufWriter implements FamilyWriter<Uint8Array> {
       return head.finish();
     });
   }
-}
-
-/** One `LabelPair` (name = 1, value = 2) in field 1 of the metric `w` is writing. */
-function labelPair(w: ProtoWriter, name: string, value: string): void {
-  const at = w.open(1);
-  w.string(1, name);
-  w.string(2, value);
-  w.close(at);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Exemplar } from '@gatewayz/metrics-core';
 import { exemplarLabels } from './exemplarText.js';
-import type { ProtoWriter } from './protoWriter.js';
+import { labelPair, type ProtoWriter } from './protoWriter.js';
 
 /**
  * Writes `e` as an `io.prometheus.client.Exemplar` (labels = 1, value = 2, timestamp = 3) in field `field` of the
@@ -11,13 +11,7 @@ export function writeExemplar(w: ProtoWriter, field: number, e: Exemplar | null 
   const pairs = exemplarLabels(e);
   if (!pairs) return;
   const x = w.open(field);
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i]!;
-    const p = w.open(1);
-    w.string(1, pair[0]);
-    w.string(2, pair[1]);
-    w.close(p);
-  }
+  for (const [k, v] of pairs) labelPair(w, k, v);
   w.double(2, e.value);
   if (Number.isFinite(e.timestampMs) && e.timestampMs >= 0) {
     const seconds = Math.floor(e.timestampMs / 1000);

@@ -194,3 +194,14 @@ export class ProtoWriter {
     return this.buf.subarray(0, this.pos);
   }
 }
+
+/**
+ * One `io.prometheus.client.LabelPair` (name = 1, value = 2) in field 1 of the message `w` is writing: where a
+ * `Metric` and an `Exemplar` both keep their labels.
+ */
+export function labelPair(w: ProtoWriter, name: string, value: string): void {
+  const at = w.open(1);
+  w.string(1, name);
+  w.string(2, value);
+  w.close(at);
+}

@@ -1,7 +1,7 @@
 import { escapeHelp, escapeLabelValue, formatValue } from './escape.js';
 import type { ParsedFamily, ParsedSample } from './parseExposition.js';
 import { parseNumber, SUFFIXES } from './parseExposition.js';
-import { ProtoWriter } from './protoWriter.js';
+import { labelPair, ProtoWriter } from './protoWriter.js';
 
 /** Every series name a family may produce in any format (OpenMetrics counters add `_total` and `_created`). */
 export function reservedNames(name: string, type: ParsedFamily['type']): string[] {
@@ -149,12 +149,7 @@ function groups(samples: SimpleFamily['samples'], special: string) {
 }
 
 function labelPairs(w: ProtoWriter, labels: readonly [string, string][]): void {
-  for (const [k, v] of labels) {
-    w.message(1, (p) => {
-      p.string(1, k);
-      p.string(2, v);
-    });
-  }
+  for (const [k, v] of labels) labelPair(w, k, v);
 }
 
 function timestamp(w: ProtoWriter, s: ParsedSample): void {
